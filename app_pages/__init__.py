@@ -1,0 +1,1 @@
+"""Streamlit pages (thin): each calls ``geo``, ``layers`` and ``assessments`` services."""

@@ -1,0 +1,98 @@
+"""Database engine, sessions and migrations: one code path for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from assessments.settings import get_settings
+
+__all__ = [
+    "get_engine",
+    "is_postgres",
+    "migrate",
+    "schema_is_current",
+    "session_scope",
+]
+
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """Return the (cached) engine for ``url``, or for the configured database."""
+    url = url or get_settings().database_url
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _on_sqlite_connect)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def is_postgres(engine: Engine) -> bool:
+    """Whether ``engine`` talks to PostgreSQL."""
+    return engine.dialect.name == "postgresql"
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back on any error."""
+    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def migrate(engine: Engine | None = None, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (default: the newest) with Alembic."""
+    engine = engine or get_engine()
+    config = _alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def schema_is_current(engine: Engine | None = None) -> bool:
+    """Whether the database has every migration applied."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    engine = engine or get_engine()
+    if not inspect(engine).has_table("alembic_version"):
+        return False
+    script = ScriptDirectory.from_config(_alembic_config(engine))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return set(current) == set(script.get_heads())

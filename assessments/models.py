@@ -1,0 +1,129 @@
+"""SQLAlchemy 2 typed models: the records of the store.
+
+Schema changes go through Alembic migrations in ``assessments/migrations``; never
+``create_all`` outside tests of the migrations themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = ["Base", "District", "ImportBatch", "Incident", "utcnow"]
+
+#: Big integer primary keys that still auto-increment in SQLite.
+BigIntPK = BigInteger().with_variant(Integer, "sqlite")
+
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time in UTC, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable migration names)."""
+
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
+
+
+class ImportBatch(Base):
+    """One imported file: where it came from, what it held and what was kept."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    checksum: Mapped[str] = mapped_column(String(64), unique=True)
+    format: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_stored: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_by_reason: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rejects: Mapped[list[Any]] = mapped_column(default=list)
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_month: Mapped[dt.date | None] = mapped_column(Date)
+    last_month: Mapped[dt.date | None] = mapped_column(Date)
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(120), default="system")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    incidents: Mapped[list[Incident]] = relationship(
+        back_populates="batch", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Incident(Base):
+    """An anonymised incident or missing-episode location. No people, no narratives."""
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        Index("ix_incident_month_kind", "month", "kind"),
+        Index("ix_incident_district_month", "district_code", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(120))
+    month: Mapped[dt.date] = mapped_column(Date)
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    hour: Mapped[int | None] = mapped_column(SmallInteger)
+    age_band: Mapped[str | None] = mapped_column(String(16))
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    h3_cell: Mapped[int] = mapped_column(BigInteger, index=True)
+    district_code: Mapped[str | None] = mapped_column(String(16))
+    source_ref: Mapped[str | None] = mapped_column(String(64))
+    row_key: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+    batch: Mapped[ImportBatch] = relationship(back_populates="incidents")
+
+
+class District(Base):
+    """A district (local authority) boundary, in WGS84."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    boundary_wkb: Mapped[bytes] = mapped_column(LargeBinary)
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(255), default="")
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, server_default=func.now()
+    )

@@ -1,0 +1,75 @@
+"""One typed settings object, read from ``SAFERPLACES_*`` environment variables.
+
+Every default works with zero configuration: a SQLite file under ``var/`` in the project folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["PROJECT_ROOT", "SAMPLES_DIR", "Settings", "get_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = PROJECT_ROOT / "data" / "samples"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"SAFERPLACES_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings.
+
+    Attributes
+    ----------
+    database_url
+        SQLAlchemy URL. Default: ``sqlite:///<data_dir>/saferplaces.db``. Set
+        ``SAFERPLACES_DATABASE_URL=postgresql+psycopg://user@host/db`` for PostgreSQL.
+    data_dir
+        Folder for the default SQLite file and generated artefacts (``SAFERPLACES_DATA_DIR``,
+        default ``var/`` in the project folder).
+    suppression_threshold
+        Counts below this are shown as "fewer than N" (``SAFERPLACES_SUPPRESSION_THRESHOLD``,
+        default 5, never below 3).
+    environment
+        ``development`` (default) or ``production`` (``SAFERPLACES_ENV``); production refuses the
+        demo sign-in and demo secrets.
+    max_upload_mb
+        Largest file the Import page accepts (``SAFERPLACES_MAX_UPLOAD_MB``, default 500).
+    """
+
+    database_url: str
+    data_dir: Path
+    suppression_threshold: int = 5
+    environment: str = "development"
+    max_upload_mb: int = 500
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the store is a SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (cheap; call it where needed)."""
+    data_dir = Path(_env("DATA_DIR", str(PROJECT_ROOT / "var"))).expanduser()
+    default_url = f"sqlite:///{data_dir / 'saferplaces.db'}"
+    threshold = int(_env("SUPPRESSION_THRESHOLD", "5"))
+    if threshold < 3:
+        msg = f"SAFERPLACES_SUPPRESSION_THRESHOLD must be 3 or more, not {threshold}"
+        raise ValueError(msg)
+    environment = _env("ENV", "development")
+    if environment not in {"development", "production"}:
+        msg = f"SAFERPLACES_ENV must be 'development' or 'production', not {environment!r}"
+        raise ValueError(msg)
+    return Settings(
+        database_url=_env("DATABASE_URL", default_url),
+        data_dir=data_dir,
+        suppression_threshold=threshold,
+        environment=environment,
+        max_upload_mb=int(_env("MAX_UPLOAD_MB", "500")),
+    )

@@ -1,0 +1,1 @@
+"""The ``saferplaces`` command line: everything a user may want to script, without Streamlit."""

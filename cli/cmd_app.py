@@ -1,0 +1,75 @@
+"""``saferplaces start`` and ``saferplaces db upgrade``: run the app, manage the schema."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from assessments import db
+from assessments.settings import PROJECT_ROOT, get_settings
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``start`` and ``db`` to the command line."""
+    start = subparsers.add_parser(
+        "start",
+        help="migrate the database, load the samples into an empty store, and open the app",
+        description=(
+            "Create and migrate the database (a SQLite file by default), load the bundled "
+            "synthetic samples if the store is empty, then start the Streamlit app."
+        ),
+    )
+    start.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    start.add_argument(
+        "--no-samples", action="store_true", help="do not load the samples into an empty store"
+    )
+    start.add_argument(
+        "--headless", action="store_true", help="do not open a browser window (servers, CI)"
+    )
+    start.set_defaults(func=_start)
+
+    dbp = subparsers.add_parser("db", help="database schema commands")
+    dbsub = dbp.add_subparsers(dest="db_command", metavar="DB_COMMAND")
+    dbsub.required = True
+    upgrade = dbsub.add_parser("upgrade", help="apply every pending migration")
+    upgrade.set_defaults(func=_upgrade)
+
+
+def _upgrade(_args: argparse.Namespace) -> int:
+    db.migrate()
+    print(f"database is current: {_safe_url()}")
+    return 0
+
+
+def _safe_url() -> str:
+    return db.get_engine().url.render_as_string(hide_password=True)
+
+
+def _start(args: argparse.Namespace) -> int:
+    db.migrate()
+    if not args.no_samples:
+        from assessments.samples import load_samples_if_empty
+
+        loaded = load_samples_if_empty()
+        if loaded:
+            print("loaded the bundled SYNTHETIC sample data into an empty store")
+    settings = get_settings()
+    print(f"store: {_safe_url()} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.port",
+        str(args.port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    if args.headless:
+        command += ["--server.headless", "true"]
+    os.execv(sys.executable, command)  # noqa: S606 - replaces this process with Streamlit
+    return 0  # pragma: no cover

@@ -1,0 +1,56 @@
+"""Entry point of the ``saferplaces`` command.
+
+Each topic lives in its own module with a ``register(subparsers)`` function that adds its
+commands; a command is a function ``(args) -> int`` stored as ``func`` on its parser. Domain errors
+are printed as one clear line (or as JSON with ``--json``) and exit with status 2, never with a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+
+from geo import InputError
+from geo._errors import ConflictError, PermissionDeniedError
+
+__all__ = ["build_parser", "main"]
+
+#: Command modules, in the order their commands appear in ``--help``.
+COMMAND_MODULES = [
+    "cli.cmd_app",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="saferplaces",
+        description="Safer Places: place-based safeguarding maps, hotspots and site assessments.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (InputError, ConflictError, PermissionDeniedError) as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(exc), "type": type(exc).__name__}))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Domain errors raised by the pure computation packages.
+
+Pages and the CLI catch these and show the message with what the user can do next; they never
+show a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConflictError", "InputError", "PermissionDeniedError", "PersonalDataError"]
+
+
+class InputError(ValueError):
+    """A file, a column mapping or a parameter cannot be used as given."""
+
+
+class PersonalDataError(InputError):
+    """A file holds data that looks personal (names, dates of birth, addresses, narratives...)."""
+
+    def __init__(self, message: str, *, columns: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.columns = list(columns or [])
+
+
+class ConflictError(RuntimeError):
+    """A record changed since the user loaded it; saving would overwrite someone else's edit."""
+
+
+class PermissionDeniedError(PermissionError):
+    """The acting user's role or districts do not allow this action."""
