@@ -39,6 +39,19 @@ class Settings:
         demo sign-in and demo secrets.
     max_upload_mb
         Largest file the Import page accepts (``SAFERPLACES_MAX_UPLOAD_MB``, default 500).
+    session_minutes
+        A signed-in session ends after this many idle minutes (``SAFERPLACES_SESSION_MINUTES``,
+        default 60).
+    max_failed_logins, lockout_minutes
+        After this many wrong passwords in a row an account is locked for ``lockout_minutes``
+        (``SAFERPLACES_MAX_FAILED_LOGINS`` default 5, ``SAFERPLACES_LOCKOUT_MINUTES`` default 15).
+    oidc_provider
+        Name of an OIDC provider configured in ``.streamlit/secrets.toml`` (``[auth.NAME]``) to
+        offer single sign-on (``SAFERPLACES_OIDC_PROVIDER``, default off). Signed-in identities are
+        matched to users by e-mail/subject; unknown identities get ``oidc_default_role``.
+    oidc_default_role
+        Role for a first-time single sign-on user (``SAFERPLACES_OIDC_DEFAULT_ROLE``, default
+        ``viewer``).
     """
 
     database_url: str
@@ -46,6 +59,11 @@ class Settings:
     suppression_threshold: int = 5
     environment: str = "development"
     max_upload_mb: int = 500
+    session_minutes: int = 60
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    oidc_provider: str = ""
+    oidc_default_role: str = "viewer"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -72,4 +90,9 @@ def get_settings() -> Settings:
         suppression_threshold=threshold,
         environment=environment,
         max_upload_mb=int(_env("MAX_UPLOAD_MB", "500")),
+        session_minutes=int(_env("SESSION_MINUTES", "60")),
+        max_failed_logins=int(_env("MAX_FAILED_LOGINS", "5")),
+        lockout_minutes=int(_env("LOCKOUT_MINUTES", "15")),
+        oidc_provider=_env("OIDC_PROVIDER", ""),
+        oidc_default_role=_env("OIDC_DEFAULT_ROLE", "viewer"),
     )
