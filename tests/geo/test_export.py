@@ -23,8 +23,8 @@ def test_formula_cells_are_neutralised_in_csv_and_xlsx():
     rows = list(csv.reader(io.StringIO(to_safe_csv(frame).decode("utf-8-sig"))))
     assert rows[1][0] == "'=HYPERLINK(\"http://evil\",\"x\")"
     assert all(not row[0].startswith(("=", "+", "-", "@")) for row in rows[1:])
-    book = openpyxl.load_workbook(io.BytesIO(to_safe_xlsx({"sheet": frame})))
-    cells = [row[0].value for row in book["sheet"].iter_rows(min_row=2)]
+    book = openpyxl.load_workbook(io.BytesIO(to_safe_xlsx({"hexes": frame})))
+    cells = [row[0].value for row in book["hexes"].iter_rows(min_row=2)]
     assert all(not str(c).startswith("=") for c in cells)
-    assert book["sheet"]["B4"].value == -3
-    assert book["sheet"]["A2"].data_type == "s"
+    assert book["hexes"]["B4"].value == -3
+    assert book["hexes"]["A2"].data_type == "s"
