@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import show_sample_banner
+from app_pages.common import current_user, show_sample_banner
+from assessments.permissions import can
 
 st.set_page_config(page_title="Safer Places", page_icon="🗺️", layout="wide")
+
+user = current_user()
+if user is None:
+    st.navigation([st.Page("app_pages/sign_in.py", title="Sign in", icon="🔑")]).run()
+    st.stop()
+if user.must_change_password:
+    st.navigation([st.Page("app_pages/account.py", title="Account", icon="👤")]).run()
+    st.stop()
 
 PAGES = {
     "Overview": [
@@ -15,8 +24,19 @@ PAGES = {
     "Data": [
         st.Page("app_pages/import_data.py", title="Import", icon="📥", url_path="import"),
     ],
+    "Account": [
+        st.Page("app_pages/account.py", title="Account", icon="👤", url_path="account"),
+    ],
 }
+if can(user, "manage_users"):
+    PAGES["Administration"] = [
+        st.Page("app_pages/admin_users.py", title="Users", icon="👥", url_path="users"),
+        st.Page("app_pages/audit.py", title="Audit trail", icon="📜", url_path="audit"),
+    ]
 
 page = st.navigation(PAGES)
+with st.sidebar:
+    label = "Demo analyst (sample data only)" if user.is_demo else user.display_name
+    st.caption(f"Signed in as **{label}** · {user.role}")
 show_sample_banner()
 page.run()

@@ -1,20 +1,44 @@
-"""What every page shares: the cached engine, the data version for cache keys, the sample banner."""
+"""What every page shares: the engine, the signed-in user, the data version, the sample banner."""
 
 from __future__ import annotations
+
+import logging
+import time
 
 import streamlit as st
 from sqlalchemy import Engine
 
 from assessments import db
-from assessments.store import data_version, store_uses_samples
+from assessments.permissions import can
+from assessments.settings import get_settings
+from assessments.store import data_version, store_has_only_samples, store_uses_samples
+from assessments.users import SignedInUser, ensure_demo_user
 
-__all__ = ["current_data_version", "get_engine", "show_sample_banner"]
+__all__ = [
+    "current_data_version",
+    "current_user",
+    "demo_allowed",
+    "get_engine",
+    "page_error",
+    "require_action",
+    "show_sample_banner",
+    "sign_in",
+    "sign_out",
+]
+
+log = logging.getLogger("saferplaces.app")
+_USER_KEY = "auth_user"
+_SEEN_KEY = "auth_last_seen"
+
+
+def get_engine() -> Engine:
+    """The engine of the configured database, migrated once per process."""
+    return _migrated_engine(get_settings().database_url)
 
 
 @st.cache_resource
-def get_engine() -> Engine:
-    """The database engine, migrated once per process."""
-    engine = db.get_engine()
+def _migrated_engine(url: str) -> Engine:
+    engine = db.get_engine(url)
     db.migrate(engine)
     return engine
 
@@ -22,6 +46,63 @@ def get_engine() -> Engine:
 def current_data_version() -> str:
     """A string that changes whenever incidents or districts change: part of every cache key."""
     return data_version(get_engine())
+
+
+def demo_allowed() -> bool:
+    """Whether the demo analyst may sign in: outside production, with sample data only."""
+    return get_settings().environment != "production" and store_has_only_samples(get_engine())
+
+
+def sign_in(user: SignedInUser) -> None:
+    """Keep ``user`` in this browser session."""
+    st.session_state[_USER_KEY] = user
+    st.session_state[_SEEN_KEY] = time.monotonic()
+
+
+def sign_out() -> None:
+    """Forget the signed-in user of this browser session."""
+    st.session_state.pop(_USER_KEY, None)
+    st.session_state.pop(_SEEN_KEY, None)
+
+
+def current_user() -> SignedInUser | None:
+    """The signed-in user, or ``None``; ends idle sessions; signs the demo in where allowed."""
+    user: SignedInUser | None = st.session_state.get(_USER_KEY)
+    now = time.monotonic()
+    if user is not None:
+        idle = now - st.session_state.get(_SEEN_KEY, now)
+        if idle > get_settings().session_minutes * 60:
+            sign_out()
+            st.session_state["auth_notice"] = "Your session ended after a period of inactivity."
+            user = None
+        elif user.is_demo and not demo_allowed():
+            sign_out()  # real data arrived: the demo sign-in is off from now on
+            user = None
+    if user is None and demo_allowed():
+        user = ensure_demo_user(get_engine())
+        sign_in(user)
+    if user is not None:
+        st.session_state[_SEEN_KEY] = now
+    return user
+
+
+def require_action(action: str) -> SignedInUser:
+    """Stop the page with a clear message unless the signed-in user may perform ``action``."""
+    user = current_user()
+    if user is None or not can(user, action):
+        st.error("You do not have access to this page. Ask an administrator if you need it.")
+        st.stop()
+    assert user is not None
+    return user
+
+
+def page_error(exc: Exception, *, what_next: str = "") -> None:
+    """Show a domain error to the user (no traceback); log unexpected ones."""
+    if not isinstance(exc, ValueError | PermissionError | RuntimeError):
+        log.exception("unexpected error on a page")
+        st.error("Something went wrong. The details were logged; please try again.")
+        return
+    st.error(f"{exc}" + (f"\n\n{what_next}" if what_next else ""))
 
 
 def show_sample_banner() -> None:

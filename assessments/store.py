@@ -6,7 +6,7 @@ from sqlalchemy import Engine, func, select
 
 from assessments.models import District, ImportBatch
 
-__all__ = ["data_version", "store_uses_samples"]
+__all__ = ["data_version", "store_has_only_samples", "store_uses_samples"]
 
 
 def data_version(engine: Engine) -> str:
@@ -31,3 +31,13 @@ def store_uses_samples(engine: Engine) -> bool:
         batch = conn.execute(select(ImportBatch.id).where(ImportBatch.is_sample).limit(1)).first()
         district = conn.execute(select(District.id).where(District.is_sample).limit(1)).first()
     return batch is not None or district is not None
+
+
+def store_has_only_samples(engine: Engine) -> bool:
+    """Whether the store holds the synthetic samples and nothing else (the demo may sign in)."""
+    with engine.connect() as conn:
+        real_batch = conn.execute(select(ImportBatch.id).where(~ImportBatch.is_sample).limit(1))
+        real_district = conn.execute(select(District.id).where(~District.is_sample).limit(1))
+        if real_batch.first() is not None or real_district.first() is not None:
+            return False
+    return store_uses_samples(engine)

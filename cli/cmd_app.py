@@ -8,6 +8,7 @@ import sys
 
 from assessments import db
 from assessments.settings import PROJECT_ROOT, get_settings
+from assessments.users import ensure_first_admin
 
 __all__ = ["register"]
 
@@ -56,6 +57,14 @@ def _start(args: argparse.Namespace) -> int:
         loaded = load_samples_if_empty()
         if loaded:
             print("loaded the bundled SYNTHETIC sample data into an empty store")
+    first_admin = ensure_first_admin(db.get_engine())
+    if first_admin:
+        name, password = first_admin
+        print(
+            f"created the first administrator '{name}' with the one-time password: {password}\n"
+            "  (shown once; it must be changed at first sign-in; "
+            "add more users with `saferplaces users add`)"
+        )
     settings = get_settings()
     print(f"store: {_safe_url()} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
     command = [

@@ -22,6 +22,7 @@ __all__ = ["build_parser", "main"]
 #: Command modules, in the order their commands appear in ``--help``.
 COMMAND_MODULES = [
     "cli.cmd_app",
+    "cli.cmd_users",
 ]
 
 
@@ -30,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="saferplaces",
         description="Safer Places: place-based safeguarding maps, hotspots and site assessments.",
+    )
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="act as this account (password from SAFERPLACES_PASSWORD or asked for); "
+        "default: the local operator 'cli', with administrator rights",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True

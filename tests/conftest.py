@@ -121,4 +121,7 @@ def configured(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     """Point the app and the CLI (through ``SAFERPLACES_*`` settings) at the test database."""
     monkeypatch.setenv("SAFERPLACES_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("SAFERPLACES_DATA_DIR", str(tmp_path / "var"))
+    import streamlit as st
+
+    st.cache_data.clear()  # AppTest runs share this process's caches
     return engine

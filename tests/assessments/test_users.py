@@ -40,7 +40,7 @@ def test_first_admin_gets_a_one_time_password_once(engine):
 
 def test_admin_adds_users_and_everything_is_audited(engine, admin):
     with Session(engine) as session, session.begin():
-        user, one_time = users.add_user(
+        _, one_time = users.add_user(
             session, actor=admin, username="dora", role="district", districts=["E07000199"]
         )
         assert one_time
