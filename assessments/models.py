@@ -26,7 +26,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["AuditEvent", "Base", "District", "ImportBatch", "Incident", "User", "utcnow"]
+__all__ = [
+    "Action",
+    "Assessment",
+    "AuditEvent",
+    "Base",
+    "District",
+    "ImportBatch",
+    "Incident",
+    "Site",
+    "SiteType",
+    "User",
+    "utcnow",
+]
 
 #: Big integer primary keys that still auto-increment in SQLite.
 BigIntPK = BigInteger().with_variant(Integer, "sqlite")
@@ -172,3 +184,104 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SiteType(Base):
+    """A kind of public place a site can be (a configurable list; never a dwelling)."""
+
+    __tablename__ = "site_type"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(120))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Site(Base):
+    """A public place assessed by a district council: park, transport hub, takeaway, hotel..."""
+
+    __tablename__ = "site"
+    __table_args__ = (Index("ix_site_district_type", "district_code", "site_type"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    site_type: Mapped[str] = mapped_column(ForeignKey("site_type.code"))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    boundary_wkb: Mapped[bytes | None] = mapped_column(LargeBinary)
+    district_code: Mapped[str] = mapped_column(String(16), index=True)
+    address_line: Mapped[str] = mapped_column(String(300), default="")
+    external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    assessments: Mapped[list[Assessment]] = relationship(back_populates="site")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Assessment(Base):
+    """A "spaces and places" safeguarding assessment of a site, with its answers and risk."""
+
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    organisation: Mapped[str] = mapped_column(String(200))
+    officer: Mapped[str] = mapped_column(String(200))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    risk_rating: Mapped[str | None] = mapped_column(String(16))
+    risk_reasons: Mapped[str] = mapped_column(String(4000), default="")
+    findings: Mapped[str] = mapped_column(String(8000), default="")
+    next_review_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    site: Mapped[Site] = relationship(back_populates="assessments")
+    actions: Mapped[list[Action]] = relationship(back_populates="assessment")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Action(Base):
+    """An action agreed in an assessment: lighting, CCTV, licensing conditions, outreach..."""
+
+    __tablename__ = "assessment_action"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    description: Mapped[str] = mapped_column(String(2000))
+    agency: Mapped[str] = mapped_column(String(200), index=True)
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    completion_note: Mapped[str] = mapped_column(String(2000), default="")
+    external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="actions")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -22,7 +22,22 @@ class PersonalDataError(InputError):
 
 
 class ConflictError(RuntimeError):
-    """A record changed since the user loaded it; saving would overwrite someone else's edit."""
+    """A record changed since the user loaded it; saving would overwrite someone else's edit.
+
+    ``current`` holds the record as it is now (saved by someone else) and ``attempted`` the
+    values the user tried to save, so a page can show both versions side by side.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        current: dict[str, object] | None = None,
+        attempted: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.current = dict(current or {})
+        self.attempted = dict(attempted or {})
 
 
 class PermissionDeniedError(PermissionError):

@@ -90,8 +90,13 @@ def _pg_url() -> Iterator[str]:
     admin.dispose()
 
 
+#: Reference data seeded by migrations, kept between tests.
+REFERENCE_TABLES = frozenset({"site_type"})
+
+
 def _truncate_all(engine: Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    names = [t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+    tables = ", ".join(f'"{name}"' for name in names)
     with engine.begin() as conn:
         # The app can never empty the append-only audit table; the test harness may, between tests.
         conn.execute(sa.text("SET LOCAL session_replication_role = replica"))

@@ -22,8 +22,14 @@ def _app() -> AppTest:
 
 def _add(engine, username, role, password="a long pass phrase", districts=None):
     with Session(engine) as session, session.begin():
-        users.add_user(session, actor=OPERATOR, username=username, role=role,
-                       password=password, districts=districts)  # fmt: skip
+        users.add_user(
+            session,
+            actor=OPERATOR,
+            username=username,
+            role=role,
+            password=password,
+            districts=districts,
+        )
 
 
 def _labelled(widgets, label):

@@ -19,20 +19,20 @@ class FakeActor:
 # The expected matrix, written out independently of the code: Y allowed, D own districts only.
 EXPECTED = {
     #                     admin analyst district viewer
-    "view":              ("Y", "Y", "Y", "Y"),
-    "import":            ("Y", "Y", "-", "-"),
-    "delete_import":     ("Y", "Y", "-", "-"),
-    "export":            ("Y", "Y", "Y", "-"),
-    "compute_hotspots":  ("Y", "Y", "-", "-"),
-    "edit_register":     ("Y", "Y", "-", "-"),
-    "edit_site":         ("Y", "Y", "D", "-"),
-    "edit_assessment":   ("Y", "Y", "D", "-"),
+    "view": ("Y", "Y", "Y", "Y"),
+    "import": ("Y", "Y", "-", "-"),
+    "delete_import": ("Y", "Y", "-", "-"),
+    "export": ("Y", "Y", "Y", "-"),
+    "compute_hotspots": ("Y", "Y", "-", "-"),
+    "edit_register": ("Y", "Y", "-", "-"),
+    "edit_site": ("Y", "Y", "D", "-"),
+    "edit_assessment": ("Y", "Y", "D", "-"),
     "review_assessment": ("Y", "Y", "D", "-"),
-    "edit_action":       ("Y", "Y", "D", "-"),
-    "manage_users":      ("Y", "-", "-", "-"),
-    "manage_settings":   ("Y", "-", "-", "-"),
-    "view_audit":        ("Y", "-", "-", "-"),
-}  # fmt: skip
+    "edit_action": ("Y", "Y", "D", "-"),
+    "manage_users": ("Y", "-", "-", "-"),
+    "manage_settings": ("Y", "-", "-", "-"),
+    "view_audit": ("Y", "-", "-", "-"),
+}
 ROLE_ORDER = ("admin", "analyst", "district", "viewer")
 
 

@@ -89,20 +89,28 @@ def test_duplicate_user_name_is_refused(engine, admin):
 def test_wrong_passwords_lock_the_account(engine, admin, monkeypatch):
     monkeypatch.setenv("SAFERPLACES_MAX_FAILED_LOGINS", "3")
     with Session(engine) as session, session.begin():
-        users.add_user(session, actor=admin, username="lee", role="viewer",
-                       password="correct horse battery")  # fmt: skip
+        users.add_user(
+            session, actor=admin, username="lee", role="viewer", password="correct horse battery"
+        )
     for _ in range(3):
         with pytest.raises(users.AuthError, match="wrong user name or password"):
             users.authenticate(engine, "lee", "not the password")
     with pytest.raises(users.AuthError, match="locked"):
         users.authenticate(engine, "lee", "correct horse battery")  # right password, still locked
     reasons = [e.detail["reason"] for e in _events(engine, action="sign_in_failed")]
-    assert reasons == ["wrong password", "wrong password", "wrong password; account locked",
-                       "locked"]  # fmt: skip
+    assert reasons == [
+        "wrong password",
+        "wrong password",
+        "wrong password; account locked",
+        "locked",
+    ]
     # When the lock expires the right password works again.
     with Session(engine) as session, session.begin():
-        session.execute(sa.update(User).where(User.username == "lee").values(
-            locked_until=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))  # fmt: skip
+        session.execute(
+            sa.update(User)
+            .where(User.username == "lee")
+            .values(locked_until=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+        )
     assert users.authenticate(engine, "lee", "correct horse battery").username == "lee"
 
 
@@ -117,8 +125,9 @@ def test_unknown_user_and_wrong_password_read_the_same(engine, admin):
 
 def test_disabled_users_cannot_sign_in_and_admin_cannot_disable_self(engine, admin):
     with Session(engine) as session, session.begin():
-        users.add_user(session, actor=admin, username="kim", role="viewer",
-                       password="a long pass phrase")  # fmt: skip
+        users.add_user(
+            session, actor=admin, username="kim", role="viewer", password="a long pass phrase"
+        )
         users.set_active(session, actor=admin, username="kim", active=False)
     with pytest.raises(users.AuthError, match="disabled"):
         users.authenticate(engine, "kim", "a long pass phrase")

@@ -10,8 +10,10 @@ def _json(capsys):
 
 
 def test_operator_manages_users_from_the_command_line(configured, capsys):
-    assert main(["users", "add", "dora", "--role", "district", "--district", "E07000199",
-                 "--json"]) == 0  # fmt: skip
+    assert (
+        main(["users", "add", "dora", "--role", "district", "--district", "E07000199", "--json"])
+        == 0
+    )
     added = _json(capsys)
     assert added["user"]["districts"] == ["E07000199"]
     assert len(added["one_time_password"]) >= 16
