@@ -21,6 +21,10 @@ PAGES = {
     "Overview": [
         st.Page("app_pages/home.py", title="Home", icon="🏠", url_path="home", default=True),
     ],
+    "Spaces and places": [
+        st.Page("app_pages/sites.py", title="Sites & assessments", icon="📍", url_path="sites"),
+        st.Page("app_pages/actions.py", title="Actions", icon="✅", url_path="actions"),
+    ],
     "Data": [
         st.Page("app_pages/import_data.py", title="Import", icon="📥", url_path="import"),
     ],

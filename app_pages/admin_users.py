@@ -29,7 +29,7 @@ with session_scope(engine) as session:
             for u in users.list_users(session, actor=actor)
         ]
     )
-st.dataframe(table, hide_index=True, use_container_width=True)
+st.dataframe(table, hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left, st.form("add_user", clear_on_submit=True):

@@ -28,7 +28,7 @@ action = c4.text_input("Action (e.g. create, update, import, sign_in)")
 events = list_events(
     engine, actor=actor, since=since, until=until, who=who or None, action=action or None
 )
-st.dataframe(events, hide_index=True, use_container_width=True)
+st.dataframe(events, hide_index=True, width="stretch")
 
 
 def _exported() -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "save_assessment",
     "submit_assessment",
     "update_action",
+    "validate_assessment",
 ]
 
 _QUESTIONS = {q.key: q for q in QUESTIONS}
@@ -134,6 +135,13 @@ def _validate(data: AssessmentIn, *, complete: bool) -> dict[str, str]:
         if missing:
             errors.setdefault("answers", "answer every question first: " + ", ".join(missing))
     return errors
+
+
+def validate_assessment(data: AssessmentIn, *, complete: bool) -> None:
+    """Raise :class:`FieldError` naming every problem (``complete``: as needed to submit)."""
+    errors = _validate(data, complete=complete)
+    if errors:
+        raise FieldError(errors)
 
 
 def _apply(assessment: Assessment, data: AssessmentIn) -> None:

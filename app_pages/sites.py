@@ -1,0 +1,171 @@
+"""Sites & assessments: the places district councils assess, their assessments and actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages.common import current_user, get_engine
+from app_pages.forms import assessment_form
+from assessments import site_assessments as records
+from assessments import sites
+from assessments.db import session_scope
+from assessments.permissions import can
+from assessments.questionnaire import ASSESSMENT_STATUSES, RISK_RATINGS
+from geo import InputError
+from geo.export import to_safe_csv
+from layers.sites import site_map
+
+user = current_user()
+assert user is not None
+engine = get_engine()
+st.session_state.setdefault("sites_selected", None)
+
+st.title("Sites & assessments")
+st.caption(
+    'Public places assessed by district councils ("spaces and places"): their latest risk, '
+    "assessment status and review dates."
+)
+
+with session_scope(engine) as session:
+    site_types = sites.list_site_types(session)
+    all_sites = sites.list_sites(session)
+
+with st.sidebar:
+    st.subheader("Filter sites")
+    districts = st.multiselect("District", sorted(all_sites["district_code"].dropna().unique()))
+    types = st.multiselect("Type", list(site_types), format_func=lambda c: site_types.get(c, c))
+    risks = st.multiselect("Risk", list(RISK_RATINGS))
+    statuses = st.multiselect("Assessment status", [*ASSESSMENT_STATUSES, "not assessed"])
+    overdue_only = st.checkbox("Review overdue only")
+
+with session_scope(engine) as session:
+    shown = sites.list_sites(
+        session,
+        districts=districts or None,
+        site_types=types or None,
+        risks=risks or None,
+        statuses=statuses or None,
+        review_due_before=dt.date.today() - dt.timedelta(days=1) if overdue_only else None,
+    )
+
+list_tab, site_tab, new_tab = st.tabs(["Sites", "Site", "New site"])
+
+with list_tab:
+    if shown.empty:
+        st.info("No site matches these filters.")
+    else:
+        table = shown.assign(type=shown["site_type"].map(site_types)).rename(
+            columns={
+                "district_code": "district",
+                "risk_rating": "risk",
+                "next_review_on": "next review",
+                "assessed_on": "last assessed",
+            }
+        )[["id", "name", "type", "district", "risk", "status", "last assessed", "next review"]]
+        event = st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            on_select="rerun",
+            selection_mode="single-row",
+            key="sites_table",
+        )
+        if event.selection.rows:
+            st.session_state["sites_selected"] = int(table.iloc[event.selection.rows[0]]["id"])
+            st.caption("Open the **Site** tab to see the selected site.")
+        st_folium(site_map(shown), height=420, width="stretch", returned_objects=[])
+
+with site_tab:
+    site_ids = shown["id"].tolist()
+    selected = st.session_state["sites_selected"]
+    if not site_ids:
+        st.info("No site to show.")
+    else:
+        index = site_ids.index(selected) if selected in site_ids else 0
+        site_id = st.selectbox(
+            "Site",
+            site_ids,
+            index=index,
+            format_func=lambda i: shown.set_index("id").loc[i, "name"],
+        )
+        st.session_state["sites_selected"] = site_id
+        row = shown.set_index("id").loc[site_id]
+        left, right = st.columns([2, 3])
+        with left:
+            st.subheader(str(row["name"]))
+            st.text(
+                f"{site_types.get(row['site_type'], row['site_type'])} · district "
+                f"{row['district_code']}\n{row['address_line'] or ''}"
+            )
+            st_folium(
+                site_map(shown[shown["id"] == site_id]),
+                height=300,
+                width="stretch",
+                returned_objects=[],
+                key=f"site_map_{site_id}",
+            )
+        with right:
+            with session_scope(engine) as session:
+                history = records.list_assessments(session, site_id=site_id)
+                actions = records.list_actions(session)
+            actions = actions[actions["site_id"] == site_id]
+            st.markdown("**Assessments**")
+            st.dataframe(
+                history.drop(columns=["site_id", "site", "district_code", "version"]),
+                hide_index=True,
+                width="stretch",
+            )
+            st.markdown("**Actions**")
+            st.dataframe(
+                actions[["description", "agency", "owner", "due_on", "status", "late"]],
+                hide_index=True,
+                width="stretch",
+            )
+        can_edit = can(user, "edit_assessment", district=str(row["district_code"]))
+        if can_edit:
+            open_ids = history.loc[history["status"] != "reviewed", "id"].tolist()
+            choice = st.selectbox(
+                "Assessment to edit",
+                [None, *open_ids],
+                format_func=lambda i: "Start a new assessment" if i is None else f"#{i}",
+            )
+            assessment_form(engine, user, site_id=site_id, assessment_id=choice)
+        else:
+            st.caption("You can read this site's assessments; editing is for its district.")
+
+with new_tab:
+    if user.role == "viewer":
+        st.info("Viewers read sites; analysts and district officers add them.")
+    else:
+        with st.form("new_site", clear_on_submit=False):
+            name = st.text_input("Name of the place")
+            site_type = st.selectbox("Type", list(site_types), format_func=site_types.get)
+            c1, c2 = st.columns(2)
+            lat = c1.number_input("Latitude (WGS84)", value=52.8, format="%.6f")
+            lon = c2.number_input("Longitude (WGS84)", value=-2.1, format="%.6f")
+            address = st.text_input("Address of the place (a public place, never a home)")
+            created = st.form_submit_button("Add site", type="primary")
+        if created:
+            try:
+                with session_scope(engine) as session:
+                    site = sites.create_site(
+                        session,
+                        actor=user,
+                        data=sites.SiteIn(
+                            name=name, site_type=site_type, lat=lat, lon=lon, address_line=address
+                        ),
+                    )
+                    st.session_state["sites_selected"] = site.id
+                st.success(f"Added {name}.")
+            except (InputError, PermissionError) as exc:
+                st.error(str(exc))
+
+st.download_button(
+    "Download the site list (CSV)",
+    data=to_safe_csv(shown),
+    file_name=f"saferplaces-sites-{dt.date.today()}.csv",
+    mime="text/csv",
+)

@@ -1,0 +1,1 @@
+"""Folium layers built from ``geo`` outputs: no Streamlit, no database, escaped HTML only."""

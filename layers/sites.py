@@ -1,0 +1,68 @@
+"""Folium layers for sites: markers coloured by the risk and status of their latest assessment."""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import pandas as pd
+
+__all__ = ["RISK_COLOURS", "site_layer", "site_map"]
+
+#: Colour-blind-safe colours (Okabe-Ito) for the latest risk rating.
+RISK_COLOURS = {
+    "very high": "#D55E00",
+    "high": "#E69F00",
+    "medium": "#F0E442",
+    "low": "#009E73",
+    None: "#999999",
+}
+
+
+def _popup(row: pd.Series) -> str:
+    risk = row.get("risk_rating")
+    status = row.get("status")
+    review = row.get("next_review_on")
+    parts = [
+        f"<b>{html.escape(str(row['name']))}</b>",
+        html.escape(str(row.get("site_type", ""))),
+        f"District {html.escape(str(row.get('district_code', '')))}",
+        f"Risk: {html.escape(str(risk)) if isinstance(risk, str) else 'not assessed'}",
+    ]
+    if isinstance(status, str):
+        parts.append(f"Assessment: {html.escape(status)}")
+    if review is not None and not pd.isna(review):
+        parts.append(f"Next review: {html.escape(str(review))}")
+    return "<br>".join(parts)
+
+
+def site_layer(sites: pd.DataFrame, *, name: str = "Sites") -> folium.FeatureGroup:
+    """Return a layer of site markers (escaped popups); ``sites`` as from ``list_sites``."""
+    layer = folium.FeatureGroup(name=name)
+    for _, row in sites.iterrows():  # sites are tens to hundreds, not incidents
+        risk = row.get("risk_rating")
+        colour = RISK_COLOURS.get(risk if isinstance(risk, str) else None, "#999999")
+        folium.CircleMarker(
+            location=(float(row["lat"]), float(row["lon"])),
+            radius=8,
+            color="#222222",
+            weight=1,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.9,
+            tooltip=html.escape(str(row["name"])),
+            popup=folium.Popup(_popup(row), max_width=300),
+        ).add_to(layer)
+    return layer
+
+
+def site_map(sites: pd.DataFrame, *, tiles: str | None = "OpenStreetMap") -> folium.Map:
+    """Return a map of ``sites`` fitted to their extent, with a risk legend."""
+    fmap = folium.Map(tiles=tiles, control_scale=True)
+    if not sites.empty:
+        site_layer(sites).add_to(fmap)
+        fmap.fit_bounds(
+            [[sites["lat"].min(), sites["lon"].min()], [sites["lat"].max(), sites["lon"].max()]],
+            max_zoom=16,
+        )
+    return fmap
