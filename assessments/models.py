@@ -32,8 +32,14 @@ __all__ = [
     "AuditEvent",
     "Base",
     "District",
+    "Hotspot",
+    "HotspotLineage",
+    "HotspotObservation",
+    "HotspotRun",
+    "HotspotStatusChange",
     "ImportBatch",
     "Incident",
+    "MeetingNote",
     "Site",
     "SiteType",
     "User",
@@ -285,3 +291,110 @@ class Action(Base):
     assessment: Mapped[Assessment] = relationship(back_populates="actions")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class HotspotRun(Base):
+    """One computation of hotspots: parameters, filters, data version and what it changed."""
+
+    __tablename__ = "hotspot_run"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    ran_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ran_by: Mapped[str] = mapped_column(String(120), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data_version: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Hotspot(Base):
+    """A hotspot in the register: a stable identity that survives recomputation."""
+
+    __tablename__ = "hotspot"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(16), default="dbscan")  # dbscan | manual
+    status: Mapped[str] = mapped_column(String(32), default="new", index=True)
+    is_active: Mapped[bool] = mapped_column(default=True, index=True)
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("hotspot_run.id"))
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("hotspot_run.id"))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_month: Mapped[dt.date | None] = mapped_column(Date)
+    last_month: Mapped[dt.date | None] = mapped_column(Date)
+    n_incidents: Mapped[int] = mapped_column(Integer, default=0)
+    cells: Mapped[list[Any]] = mapped_column(default=list)
+    boundary_wkb: Mapped[bytes | None] = mapped_column(LargeBinary)
+    centroid_lat: Mapped[float | None] = mapped_column(Float)
+    centroid_lon: Mapped[float | None] = mapped_column(Float)
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    districts: Mapped[list[Any]] = mapped_column(default=list)
+    by_category: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    by_month: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    trend_direction: Mapped[str | None] = mapped_column(String(16))
+    trend_p: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class HotspotObservation(Base):
+    """What a run saw of a hotspot: its size then (for trends and "what changed")."""
+
+    __tablename__ = "hotspot_observation"
+    __table_args__ = (Index("ix_hotspot_observation_run_hotspot", "run_id", "hotspot_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("hotspot_run.id"))
+    hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspot.id"), index=True)
+    n_incidents: Mapped[int] = mapped_column(Integer)
+    n_cells: Mapped[int] = mapped_column(Integer)
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    trend_direction: Mapped[str | None] = mapped_column(String(16))
+
+
+class HotspotLineage(Base):
+    """How hotspots relate across runs: continued, split from, merged into."""
+
+    __tablename__ = "hotspot_lineage"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("hotspot_run.id"), index=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("hotspot.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("hotspot.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    overlap: Mapped[float | None] = mapped_column(Float)
+
+
+class HotspotStatusChange(Base):
+    """A change of a hotspot's status: who, when, from, to and why."""
+
+    __tablename__ = "hotspot_status_change"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspot.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by: Mapped[str] = mapped_column(String(120))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class MeetingNote(Base):
+    """A strategy meeting's decision about a hotspot, with its owner and due date."""
+
+    __tablename__ = "meeting_note"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspot.id"), index=True)
+    meeting_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    decision: Mapped[str] = mapped_column(String(4000))
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

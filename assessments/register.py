@@ -1,0 +1,345 @@
+"""The hotspot register: status lifecycle, meeting decisions and places of concern added by hand.
+
+Hotspots found by DBSCAN enter the register through :func:`assessments.hotspot_runs.register_run`,
+which keeps their identity across runs. Panels also name vulnerable places from referrals, not
+only from data: :func:`add_place_of_concern` adds one by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from assessments.audit import record_event, snapshot
+from assessments.models import Hotspot, HotspotLineage, HotspotStatusChange, MeetingNote, utcnow
+from assessments.permissions import Actor, require
+from assessments.sites import district_of_point
+from geo._errors import ConflictError, InputError
+from geo.schema import UK_BOUNDS
+
+__all__ = [
+    "REGISTER_RES",
+    "STATUSES",
+    "add_meeting_note",
+    "add_place_of_concern",
+    "get_hotspot",
+    "hotspot_history",
+    "list_register",
+    "set_status",
+]
+
+#: Lifecycle of a hotspot in the register, in order.
+STATUSES: Final[tuple[str, ...]] = (
+    "new",
+    "under review",
+    "assessment requested",
+    "assessed",
+    "monitoring",
+    "closed",
+)
+
+#: H3 resolution of the member cells kept in the register (edge about 66 m).
+REGISTER_RES: Final[int] = 10
+
+_TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
+_TO_WGS = Transformer.from_crs(27700, 4326, always_xy=True)
+
+
+def get_hotspot(session: Session, hotspot_id: int) -> Hotspot:
+    """Return a register entry or raise :class:`InputError`."""
+    hotspot = session.get(Hotspot, hotspot_id)
+    if hotspot is None:
+        msg = f"there is no hotspot {hotspot_id} in the register"
+        raise InputError(msg)
+    return hotspot
+
+
+def set_status(
+    session: Session,
+    *,
+    actor: Actor,
+    hotspot_id: int,
+    expected_version: int,
+    status: str,
+    reason: str,
+) -> Hotspot:
+    """Move a hotspot to ``status``, saying why; refused if it changed since it was opened."""
+    require(actor, "edit_register")
+    if status not in STATUSES:
+        msg = f"unknown status {status!r}; choose one of: {', '.join(STATUSES)}"
+        raise InputError(msg)
+    if not reason.strip():
+        msg = "say why the status changes (the meeting's reason)"
+        raise InputError(msg)
+    hotspot = get_hotspot(session, hotspot_id)
+    if hotspot.version != expected_version:
+        raise ConflictError(
+            f"hotspot {hotspot_id} was changed by someone else since you opened it",
+            current=snapshot(hotspot, exclude=("boundary_wkb", "cells")),
+            attempted={"status": status, "reason": reason},
+        )
+    before = hotspot.status
+    hotspot.status = status
+    session.add(
+        HotspotStatusChange(
+            hotspot_id=hotspot.id,
+            at=utcnow(),
+            by=actor.username,
+            from_status=before,
+            to_status=status,
+            reason=reason.strip(),
+        )
+    )
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        msg = f"hotspot {hotspot_id} was changed by someone else while you saved it"
+        raise ConflictError(msg) from exc
+    record_event(
+        session,
+        actor=actor,
+        action="status",
+        entity="hotspot",
+        entity_id=hotspot.id,
+        before={"status": before},
+        after={"status": status, "reason": reason},
+    )
+    return hotspot
+
+
+def add_meeting_note(
+    session: Session,
+    *,
+    actor: Actor,
+    hotspot_id: int,
+    meeting_date: dt.date,
+    decision: str,
+    owner: str = "",
+    due_on: dt.date | None = None,
+) -> MeetingNote:
+    """Record a strategy meeting's decision about a hotspot."""
+    require(actor, "edit_register")
+    get_hotspot(session, hotspot_id)
+    if not decision.strip():
+        msg = "write the meeting's decision"
+        raise InputError(msg)
+    if len(decision) > 4000:
+        msg = "a decision is 4000 characters at most"
+        raise InputError(msg)
+    if due_on is not None and due_on < meeting_date:
+        msg = "the due date is before the meeting"
+        raise InputError(msg)
+    note = MeetingNote(
+        hotspot_id=hotspot_id,
+        meeting_date=meeting_date,
+        decision=decision.strip(),
+        owner=owner.strip(),
+        due_on=due_on,
+        created_by=actor.username,
+    )
+    session.add(note)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="create",
+        entity="meeting_note",
+        entity_id=note.id,
+        after=snapshot(note),
+    )
+    return note
+
+
+def add_place_of_concern(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    lat: float,
+    lon: float,
+    radius_m: float = 150.0,
+    reason: str,
+) -> Hotspot:
+    """Add a place named by a panel from referrals (not from data) to the register by hand."""
+    require(actor, "edit_register")
+    lon_min, lat_min, lon_max, lat_max = UK_BOUNDS
+    if not (lat_min <= lat <= lat_max and lon_min <= lon <= lon_max):
+        msg = "the point is not in the United Kingdom (latitude, longitude)"
+        raise InputError(msg)
+    if not 25 <= radius_m <= 2000:
+        msg = "the radius is between 25 and 2000 metres"
+        raise InputError(msg)
+    if not name.strip() or not reason.strip():
+        msg = "give the place a name and say why the panel is concerned (no personal details)"
+        raise InputError(msg)
+    x, y = _TO_BNG.transform(lon, lat)
+    circle = shapely.transform(
+        shapely.Point(x, y).buffer(radius_m), _TO_WGS.transform, interleaved=False
+    )
+    cells = sorted(h3.str_to_int(c) for c in h3.geo_to_cells(circle, REGISTER_RES))
+    district = district_of_point(session, lat, lon)
+    hotspot = Hotspot(
+        name=name.strip(),
+        source="manual",
+        status="under review",
+        is_active=True,
+        cells=[str(c) for c in cells],
+        boundary_wkb=shapely.to_wkb(circle),
+        centroid_lat=lat,
+        centroid_lon=lon,
+        area_m2=float(np.pi * radius_m**2),
+        districts=[district] if district else [],
+        reason=reason.strip(),
+        created_by=actor.username,
+    )
+    session.add(hotspot)
+    session.flush()
+    session.add(
+        HotspotStatusChange(
+            hotspot_id=hotspot.id,
+            at=utcnow(),
+            by=actor.username,
+            from_status=None,
+            to_status="under review",
+            reason=f"added by hand: {reason.strip()}",
+        )
+    )
+    record_event(
+        session,
+        actor=actor,
+        action="create",
+        entity="hotspot",
+        entity_id=hotspot.id,
+        after=snapshot(hotspot, exclude=("boundary_wkb", "cells")),
+    )
+    return hotspot
+
+
+def list_register(
+    session: Session,
+    *,
+    active_only: bool = False,
+    statuses: list[str] | None = None,
+    districts: list[str] | None = None,
+) -> pd.DataFrame:
+    """Return the register as a frame (one row per hotspot, no geometry)."""
+    query = select(Hotspot).order_by(Hotspot.id)
+    if active_only:
+        query = query.where(Hotspot.is_active)
+    if statuses:
+        query = query.where(Hotspot.status.in_(statuses))
+    rows = []
+    for h in session.scalars(query):
+        if districts and not set(h.districts or []) & set(districts):
+            continue
+        rows.append(
+            {
+                "id": h.id,
+                "name": h.name or f"Hotspot {h.id}",
+                "source": h.source,
+                "status": h.status,
+                "active": h.is_active,
+                "n_incidents": h.n_incidents,
+                "area_m2": h.area_m2,
+                "districts": list(h.districts or []),
+                "first_month": h.first_month,
+                "last_month": h.last_month,
+                "trend": h.trend_direction,
+                "trend_p": h.trend_p,
+                "centroid_lat": h.centroid_lat,
+                "centroid_lon": h.centroid_lon,
+                "first_seen_at": h.first_seen_at,
+                "last_seen_at": h.last_seen_at,
+                "version": h.version,
+            }
+        )
+    columns = [
+        "id",
+        "name",
+        "source",
+        "status",
+        "active",
+        "n_incidents",
+        "area_m2",
+        "districts",
+        "first_month",
+        "last_month",
+        "trend",
+        "trend_p",
+        "centroid_lat",
+        "centroid_lon",
+        "first_seen_at",
+        "last_seen_at",
+        "version",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def hotspot_history(session: Session, hotspot_id: int) -> dict[str, pd.DataFrame]:
+    """Return the status changes, meeting notes and lineage of one hotspot, newest first."""
+    get_hotspot(session, hotspot_id)
+    changes = session.scalars(
+        select(HotspotStatusChange)
+        .where(HotspotStatusChange.hotspot_id == hotspot_id)
+        .order_by(HotspotStatusChange.id.desc())
+    )
+    notes = session.scalars(
+        select(MeetingNote)
+        .where(MeetingNote.hotspot_id == hotspot_id)
+        .order_by(MeetingNote.meeting_date.desc(), MeetingNote.id.desc())
+    )
+    lineage = session.scalars(
+        select(HotspotLineage)
+        .where((HotspotLineage.parent_id == hotspot_id) | (HotspotLineage.child_id == hotspot_id))
+        .order_by(HotspotLineage.id.desc())
+    )
+    return {
+        "status_changes": pd.DataFrame(
+            [
+                {
+                    "at": c.at,
+                    "by": c.by,
+                    "from": c.from_status,
+                    "to": c.to_status,
+                    "reason": c.reason,
+                }
+                for c in changes
+            ],
+            columns=["at", "by", "from", "to", "reason"],
+        ),
+        "meeting_notes": pd.DataFrame(
+            [
+                {
+                    "meeting": n.meeting_date,
+                    "decision": n.decision,
+                    "owner": n.owner,
+                    "due": n.due_on,
+                    "by": n.created_by,
+                }
+                for n in notes
+            ],
+            columns=["meeting", "decision", "owner", "due", "by"],
+        ),
+        "lineage": pd.DataFrame(
+            [
+                {
+                    "run": x.run_id,
+                    "parent": x.parent_id,
+                    "child": x.child_id,
+                    "kind": x.kind,
+                    "overlap": x.overlap,
+                }
+                for x in lineage
+            ],
+            columns=["run", "parent", "child", "kind", "overlap"],
+        ),
+    }
