@@ -40,6 +40,7 @@ __all__ = [
     "ImportBatch",
     "Incident",
     "MeetingNote",
+    "SavedMapping",
     "Site",
     "SiteType",
     "User",
@@ -398,3 +399,17 @@ class MeetingNote(Base):
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SavedMapping(Base):
+    """A named column mapping for repeated imports of the same partner extract."""
+
+    __tablename__ = "saved_mapping"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    drop: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -27,22 +27,30 @@ def test_coverage_states_on_a_hand_built_case():
         ],
         crs=4326,
     )
-    sites = pd.DataFrame({
-        "id":     [1, 2, 3, 4, 5, 6],
-        "lat":    [53.0, 53.0, 53.0, 53.0005, 53.0, 53.5],
-        "lon":    [-2.0, -2.1, -2.2, -2.4, -2.4, -2.0],
-        "status": ["reviewed", "submitted", "draft", "submitted", "reviewed", "reviewed"],
-        "next_review_on": [dt.date(2027, 2, 1), dt.date(2026, 10, 1), None,
-                           dt.date(2026, 1, 1), dt.date(2027, 1, 1), dt.date(2027, 1, 1)],
-    })  # fmt: skip
+    sites = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5, 6],
+            "lat": [53.0, 53.0, 53.0, 53.0005, 53.0, 53.5],
+            "lon": [-2.0, -2.1, -2.2, -2.4, -2.4, -2.0],
+            "status": ["reviewed", "submitted", "draft", "submitted", "reviewed", "reviewed"],
+            "next_review_on": [
+                dt.date(2027, 2, 1),
+                dt.date(2026, 10, 1),
+                None,
+                dt.date(2026, 1, 1),
+                dt.date(2027, 1, 1),
+                dt.date(2027, 1, 1),
+            ],
+        }
+    )
     out = coverage_states(hotspots, sites, today=TODAY).set_index("hotspot_id")
     assert out["state"].to_dict() == {
-        10: "assessed",      # an in-date reviewed assessment
-        20: "overdue",       # submitted, but its review date has passed
-        30: "in progress",   # only a draft
-        40: "unassessed",    # no site inside (site 6 is far away)
-        50: "assessed",      # one overdue and one in-date: in date wins
-    }  # fmt: skip
+        10: "assessed",  # an in-date reviewed assessment
+        20: "overdue",  # submitted, but its review date has passed
+        30: "in progress",  # only a draft
+        40: "unassessed",  # no site inside (site 6 is far away)
+        50: "assessed",  # one overdue and one in-date: in date wins
+    }
     assert out.loc[50, "site_ids"] == [4, 5]
     assert out.loc[40, "n_sites"] == 0
     assert set(out["state"]) <= set(COVERAGE_STATES)

@@ -1,0 +1,527 @@
+"""Column mapping, validation and normalisation of incident rows (vectorised).
+
+Every row either becomes a normalised incident (``geo.schema.INCIDENT_COLUMNS`` plus
+``source_ref``, ``row_key`` and ``line``) or a rejection with its file line number and a reason.
+Whole-file problems (personal data, swapped coordinates, eastings given as longitudes...) raise
+:class:`~geo.InputError` with what to do next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from geo._errors import InputError, PersonalDataError
+from geo.cells import points_to_cells
+from geo.ingest.personal import Finding, check_headers, check_values, normalise_header
+from geo.ingest.read import POLICE_UK_COLUMNS
+from geo.schema import (
+    AGE_BANDS,
+    FLAGS,
+    KINDS,
+    POLICE_UK_CATEGORIES,
+    SAFEGUARDING_CATEGORIES,
+    UK_BOUNDS,
+    normalise_flags,
+)
+
+__all__ = ["FIELDS", "REASONS", "IncidentNormaliser", "guess_mapping"]
+
+#: Fields a file can provide, with the column names (normalised) recognised for each.
+FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "latitude": ("latitude", "lat", "wgs84 latitude", "y coordinate lat", "lat wgs84"),
+    "longitude": ("longitude", "lon", "lng", "long", "wgs84 longitude", "lon wgs84"),
+    "easting": ("easting", "eastings", "east", "x", "bng easting", "grid easting", "os x"),
+    "northing": ("northing", "northings", "north", "y", "bng northing", "grid northing", "os y"),
+    "category": (
+        "category",
+        "crime type",
+        "crime category",
+        "offence",
+        "offence type",
+        "offence category",
+        "incident type",
+        "type",
+        "safeguarding category",
+    ),
+    "month": ("month", "period", "year month", "incident month", "month of incident"),
+    "date": (
+        "date",
+        "incident date",
+        "date of incident",
+        "occurred on",
+        "occurred",
+        "occurrence date",
+        "event date",
+        "reported date",
+        "date reported",
+    ),
+    "hour": ("hour", "time", "incident time", "time of incident", "hour of day"),
+    "age_band": ("age band", "ageband", "age group", "age range", "age", "age at incident"),
+    "flags": (
+        "flags",
+        "flag",
+        "indicators",
+        "exploitation flags",
+        "exploitation indicators",
+        "tags",
+        "risk indicators",
+    ),
+    "kind": ("kind", "record type", "record kind", "location type", "episode type"),
+    "ref": (
+        "crime id",
+        "id",
+        "ref",
+        "reference",
+        "incident id",
+        "incident ref",
+        "record id",
+        "occurrence id",
+    ),
+}
+
+#: Reasons a row can be rejected for (the keys of ``rejected_by_reason``).
+REASONS: Final[dict[str, str]] = {
+    "no_location": "no location",
+    "bad_coordinates": "coordinates are not numbers",
+    "off_map": "coordinates off the map (outside the UK)",
+    "no_month": "no month or date",
+    "bad_month": "unknown month or date",
+    "future": "month in the future",
+    "no_category": "no category",
+    "long_category": "category too long (looks like free text)",
+    "bad_kind": "unknown kind",
+    "bad_hour": "hour not between 0 and 23",
+    "bad_age": "unknown age band",
+    "bad_flag": "unknown flag",
+    "outside_districts": "outside your districts",
+}
+
+_POLICE_UK_MAP: Final = {
+    "latitude": "Latitude",
+    "longitude": "Longitude",
+    "category": "Crime type",
+    "month": "Month",
+    "ref": "Crime ID",
+}
+_POLICE_UK_SAFE: Final = frozenset(POLICE_UK_COLUMNS)
+_CATEGORY_ALIASES: Final = {
+    **{c.lower(): c for c in (*POLICE_UK_CATEGORIES, *SAFEGUARDING_CATEGORIES)},
+    "cse": "Child sexual exploitation",
+    "cce": "Child criminal exploitation",
+    "county lines": "County lines",
+    "syv": "Serious youth violence",
+    "asb": "Anti-social behaviour",
+    "missing": "Missing episode",
+}
+_DEFAULT_CATEGORY: Final = {"missing_from": "Missing episode", "found_at": "Missing episode"}
+_BNG_TO_WGS: Final = Transformer.from_crs(27700, 4326, always_xy=True)
+
+
+def guess_mapping(columns: list[str]) -> dict[str, str]:
+    """Map fields to columns by their (case- and punctuation-insensitive) names.
+
+    Examples
+    --------
+    >>> guess_mapping(["Lat", "LONG", "Crime_Type", "Month", "Notes"])
+    {'latitude': 'Lat', 'longitude': 'LONG', 'category': 'Crime_Type', 'month': 'Month'}
+    """
+    normalised = {normalise_header(c): c for c in columns}
+    mapping: dict[str, str] = {}
+    for field_name, aliases in FIELDS.items():
+        for alias in aliases:
+            if alias in normalised and normalised[alias] not in mapping.values():
+                mapping[field_name] = normalised[alias]
+                break
+    return mapping
+
+
+def _age_band(values: pd.Series) -> pd.Series:
+    """Normalise age bands; exact ages become bands (the exact age is never stored)."""
+    text = values.astype("string").str.strip().str.lower()
+    text = text.str.replace(r"\s*(to|–|—)\s*", "-", regex=True).str.replace(" ", "", regex=False)
+    text = text.replace(
+        {
+            "under10": "0-9",
+            "<10": "0-9",
+            "25andover": "25+",
+            "over25": "25+",
+            "17-17": "17",
+            "": pd.NA,
+        }
+    )
+    ages = pd.to_numeric(text, errors="coerce")
+    bins = [-1, 9, 12, 14, 16, 17, 24, 200]
+    labels = ["0-9", "10-12", "13-14", "15-16", "17", "18-24", "25+"]
+    banded = pd.cut(ages, bins=bins, labels=labels).astype("string")
+    return banded.where(ages.notna(), text)
+
+
+@dataclass
+class IncidentNormaliser:
+    """Turns chunks of a file into normalised incidents and rejected rows.
+
+    Parameters
+    ----------
+    columns
+        The file's header.
+    fmt
+        ``police_uk``, ``csv``, ``xlsx``, ``geojson`` or ``gpkg``.
+    kind
+        The kind of every row (``incident``, ``missing_from``, ``found_at``) unless the file has
+        a kind column; default ``incident``.
+    mapping
+        Field → column, overriding what is guessed from the names.
+    drop
+        Columns discarded unread (not even checked for personal data).
+    districts
+        District boundaries (``code`` and WGS84 ``geometry``) to assign each point to.
+    only_districts
+        Reject points outside these district codes.
+    today
+        For the "month in the future" check.
+    """
+
+    columns: list[str]
+    fmt: str
+    kind: str | None = None
+    mapping: dict[str, str] | None = None
+    drop: tuple[str, ...] = ()
+    districts: gpd.GeoDataFrame | None = None
+    only_districts: frozenset[str] | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+    fields: dict[str, str] = field(init=False)
+    _seen: pd.Series = field(init=False)
+    _checked_coordinates: bool = field(init=False, default=False)
+    _value_columns: list[str] = field(init=False)
+    _narrative_columns: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        unknown_drops = sorted(set(self.drop) - set(self.columns))
+        if unknown_drops:
+            msg = f"cannot drop {', '.join(unknown_drops)}: no such column in the file"
+            raise InputError(msg)
+        kept = [c for c in self.columns if c not in self.drop]
+        if self.kind is not None and self.kind not in KINDS:
+            msg = f"unknown kind {self.kind!r}: use one of {', '.join(KINDS)}"
+            raise InputError(msg)
+        if self.fmt == "police_uk":
+            self.fields = dict(_POLICE_UK_MAP)
+            safe: frozenset[str] = _POLICE_UK_SAFE
+        else:
+            self.fields = guess_mapping(kept)
+            safe = frozenset()
+        for field_name, column in (self.mapping or {}).items():
+            if field_name not in FIELDS:
+                msg = f"unknown field {field_name!r} in the mapping; fields: {', '.join(FIELDS)}"
+                raise InputError(msg)
+            if column not in kept:
+                msg = f"the mapping names column {column!r}, which the file does not have"
+                raise InputError(msg)
+            self.fields[field_name] = column
+        mapped = set(self.fields.values())
+        # Headers first: refused before a single row is read.
+        findings = check_headers(
+            [c for c in kept if c not in mapped or c == self.fields.get("ref")], allowed=safe
+        )
+        date_column = self.fields.get("date")
+        if date_column and "birth" in normalise_header(date_column):
+            findings.append(Finding(date_column, "a date of birth"))
+        if findings:
+            raise _personal_error(findings)
+        self._value_columns = [
+            c
+            for c in kept
+            if c not in safe
+            and c
+            not in {
+                self.fields.get(k)
+                for k in ("latitude", "longitude", "easting", "northing", "month", "date", "hour")
+            }
+        ]
+        self._narrative_columns = [c for c in kept if c not in mapped]
+        self._require_fields()
+        self._seen = pd.Series(dtype="int64")
+
+    def _require_fields(self) -> None:
+        f = self.fields
+        has_wgs = "latitude" in f and "longitude" in f
+        has_bng = "easting" in f and "northing" in f
+        missing = []
+        if not (has_wgs or has_bng):
+            missing.append("a location (latitude and longitude, or easting and northing)")
+        if "month" not in f and "date" not in f:
+            missing.append("a month or a date")
+        if "category" not in f and (self.kind or "incident") not in _DEFAULT_CATEGORY:
+            missing.append("a category (crime type)")
+        if missing:
+            msg = (
+                f"cannot find {' and '.join(missing)} among the columns "
+                f"({', '.join(self.columns)}). Map them explicitly (e.g. --map latitude=COLUMN)."
+            )
+            raise InputError(msg)
+        if has_wgs and has_bng:
+            for key in ("easting", "northing"):
+                del f[key]
+
+    def process(self, chunk: pd.DataFrame, *, first_line: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Normalise one chunk; ``first_line`` is the file line of its first row.
+
+        Returns
+        -------
+        (valid, rejected)
+            ``valid`` has the incident columns plus ``source_ref``, ``row_key`` and ``line``;
+            ``rejected`` has ``line`` and ``reason``.
+        """
+        chunk = chunk.reset_index(drop=True)
+        lines = np.arange(len(chunk), dtype=np.int64) + first_line
+        if self._value_columns:
+            findings = check_values(
+                chunk,
+                columns=self._value_columns,
+                first_line=first_line,
+                narrative_columns=self._narrative_columns,
+            )
+            if findings:
+                raise _personal_error(findings)
+        f = self.fields
+        reason = pd.Series(pd.NA, index=chunk.index, dtype="string")
+
+        def reject(mask: pd.Series | np.ndarray, key: str) -> None:
+            mask = pd.Series(np.asarray(mask, dtype=bool), index=chunk.index)
+            reason.mask(mask & reason.isna(), REASONS[key], inplace=True)
+
+        # Location.
+        if "latitude" in f:
+            raw_y, raw_x = chunk[f["latitude"]], chunk[f["longitude"]]
+        else:
+            raw_y, raw_x = chunk[f["northing"]], chunk[f["easting"]]
+        empty = (
+            raw_x.isna()
+            | raw_y.isna()
+            | (raw_x.astype("string").str.strip() == "")
+            | (raw_y.astype("string").str.strip() == "")
+        )
+        x = pd.to_numeric(raw_x.astype("string").str.strip(), errors="coerce")
+        y = pd.to_numeric(raw_y.astype("string").str.strip(), errors="coerce")
+        reject(empty.fillna(True), "no_location")
+        reject(x.isna() | y.isna(), "bad_coordinates")
+        if "latitude" in f:
+            self._check_coordinates(x, y)
+            lon, lat = x.to_numpy(dtype=float), y.to_numpy(dtype=float)
+        else:
+            lon, lat = _BNG_TO_WGS.transform(x.to_numpy(dtype=float), y.to_numpy(dtype=float))
+        lon_min, lat_min, lon_max, lat_max = UK_BOUNDS
+        with np.errstate(invalid="ignore"):
+            off = ~((lat >= lat_min) & (lat <= lat_max) & (lon >= lon_min) & (lon <= lon_max))
+        reject(off, "off_map")
+
+        # Month and date.
+        date = pd.Series(pd.NaT, index=chunk.index, dtype="datetime64[ns]")
+        month = pd.Series(pd.NaT, index=chunk.index, dtype="datetime64[ns]")
+        present = pd.Series(False, index=chunk.index)
+        if "date" in f:
+            text = chunk[f["date"]].astype("string").str.strip()
+            date = _parse_dates(text)
+            present |= text.notna() & (text != "")
+            month = date.dt.to_period("M").dt.to_timestamp()
+        if "month" in f:
+            text = chunk[f["month"]].astype("string").str.strip()
+            parsed = _parse_months(text)
+            month = month.fillna(parsed)
+            present |= text.notna() & (text != "")
+        reject(~present, "no_month")
+        reject(month.isna(), "bad_month")
+        this_month = pd.Timestamp(self.today).to_period("M").to_timestamp()
+        reject(month > this_month, "future")
+
+        # Category.
+        if "category" in f:
+            category = chunk[f["category"]].astype("string").str.strip()
+            category = category.map(_canonical_category, na_action="ignore").astype("string")
+        else:
+            category = pd.Series(
+                _DEFAULT_CATEGORY[self.kind or "incident"], index=chunk.index, dtype="string"
+            )
+        reject(category.isna() | (category == ""), "no_category")
+        reject(category.str.len() > 120, "long_category")
+
+        # Kind.
+        if "kind" in f:
+            kind = chunk[f["kind"]].astype("string").str.strip().str.lower()
+            kind = kind.str.replace(r"[\s-]+", "_", regex=True).fillna(self.kind or "incident")
+            reject(~kind.isin(KINDS), "bad_kind")
+        else:
+            kind = pd.Series(self.kind or "incident", index=chunk.index, dtype="string")
+
+        # Optional fields.
+        hour = pd.Series(pd.NA, index=chunk.index, dtype="Int64")
+        if "hour" in f:
+            text = chunk[f["hour"]].astype("string").str.strip()
+            hour = pd.to_numeric(
+                text.str.extract(r"^(\d{1,2})", expand=False), errors="coerce"
+            ).astype("Int64")
+            given = text.notna() & (text != "")
+            reject(given & (hour.isna() | (hour < 0) | (hour > 23)).fillna(True), "bad_hour")
+        age = pd.Series(pd.NA, index=chunk.index, dtype="string")
+        if "age_band" in f:
+            age = _age_band(chunk[f["age_band"]])
+            reject(age.notna() & ~age.isin(AGE_BANDS), "bad_age")
+        flags = pd.Series("", index=chunk.index, dtype="string")
+        if "flags" in f:
+            raw = chunk[f["flags"]].astype("string").fillna("")
+            uniques = raw.unique()
+            canonical = {u: normalise_flags(u) for u in uniques}
+            flags = raw.map(canonical).astype("string")
+            unknown = {
+                u
+                for u, c in canonical.items()
+                if c and not set(c.strip(",").split(",")) <= set(FLAGS)
+            }
+            reject(raw.isin(unknown), "bad_flag")
+
+        # District.
+        district = pd.Series(pd.NA, index=chunk.index, dtype="string")
+        ok = reason.isna().to_numpy()
+        if self.districts is not None and not self.districts.empty and ok.any():
+            district[ok] = _assign_districts(lat[ok], lon[ok], self.districts)
+            if self.only_districts:
+                reject(ok & ~district.isin(self.only_districts).to_numpy(), "outside_districts")
+                ok = reason.isna().to_numpy()
+
+        rejected = pd.DataFrame({"line": lines[~ok], "reason": reason[~ok].to_numpy()})
+        valid = pd.DataFrame(
+            {
+                "kind": kind[ok].to_numpy(),
+                "category": category[ok].to_numpy(),
+                "month": month[ok].dt.date.to_numpy(),
+                "date": date[ok].dt.date.to_numpy(),
+                "hour": hour[ok].to_numpy(),
+                "age_band": age[ok].to_numpy(),
+                "flags": flags[ok].to_numpy(),
+                "lat": lat[ok],
+                "lon": lon[ok],
+                "district_code": district[ok].to_numpy(),
+                "line": lines[ok],
+            }
+        )
+        valid["date"] = valid["date"].where(pd.notna(valid["date"]), None)
+        valid["h3_cell"] = points_to_cells(valid["lat"].to_numpy(), valid["lon"].to_numpy())
+        valid["source_ref"] = self._source_refs(chunk, ok)
+        valid["row_key"] = self._row_keys(valid)
+        return valid, rejected
+
+    def _check_coordinates(self, x: pd.Series, y: pd.Series) -> None:
+        """Whole-file checks on the first located rows: swapped axes, grid references."""
+        if self._checked_coordinates:
+            return
+        both = x.notna() & y.notna()
+        if both.sum() == 0:
+            return
+        self._checked_coordinates = True
+        xs, ys = x[both], y[both]
+        if ((xs.abs() > 180) | (ys.abs() > 90)).mean() > 0.5:
+            msg = (
+                "the latitude/longitude columns hold values like British National Grid "
+                "eastings and northings (hundreds of thousands of metres). Map them as "
+                "easting and northing instead (e.g. --map easting=COLUMN --map northing=COLUMN)."
+            )
+            raise InputError(msg)
+        lon_min, lat_min, lon_max, lat_max = UK_BOUNDS
+        swapped = (ys.between(lon_min, lon_max) & xs.between(lat_min, lat_max)).mean()
+        if swapped > 0.5:
+            msg = (
+                "latitude and longitude look swapped: the latitude column holds values like "
+                "longitudes in the UK (-9 to 2) and the longitude column like latitudes (50 to "
+                "61). Map them the other way round (--map latitude=... --map longitude=...)."
+            )
+            raise InputError(msg)
+
+    def _source_refs(self, chunk: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
+        if "ref" not in self.fields:
+            return np.full(int(ok.sum()), None, dtype=object)
+        refs = chunk[self.fields["ref"]].astype("string").str.strip()[ok]
+        if self.fmt == "police_uk":  # police.uk's Crime ID is already a public one-way hash
+            return refs.where(refs.notna() & (refs != ""), None).to_numpy(dtype=object)
+        return refs.map(
+            lambda v: hashlib.sha256(v.encode()).hexdigest()[:40] if v else None, na_action="ignore"
+        ).to_numpy(dtype=object)
+
+    def _row_keys(self, valid: pd.DataFrame) -> np.ndarray:
+        """Return a 64-bit fingerprint per row; identical rows get distinct occurrences."""
+        if valid.empty:
+            return np.empty(0, dtype=np.int64)
+        parts = valid[["kind", "category", "month", "date", "source_ref"]].astype("string")
+        parts["lat"] = valid["lat"].round(6).astype("string")
+        parts["lon"] = valid["lon"].round(6).astype("string")
+        base = pd.util.hash_pandas_object(parts.fillna(""), index=False).to_numpy()
+        keys = pd.Series(base)
+        occurrence = keys.groupby(keys).cumcount().to_numpy(dtype=np.uint64)
+        earlier = self._seen.reindex(keys.to_numpy()).fillna(0).to_numpy(dtype=np.uint64)
+        counts = keys.value_counts()
+        self._seen = self._seen.add(counts, fill_value=0).astype("int64")
+        occurrence += earlier
+        mixed = pd.util.hash_array(base ^ (occurrence * np.uint64(0x9E3779B97F4A7C15)))
+        return mixed.view(np.int64)
+
+
+def _personal_error(findings: list[Finding]) -> PersonalDataError:
+    columns = sorted({f.column for f in findings})
+    described = "; ".join(f.describe() for f in findings)
+    msg = (
+        f"refused: this file looks like it holds personal data ({described}). Nothing was "
+        "stored. Remove those columns from the file, or name them to be discarded unread "
+        f"(--drop {' --drop '.join(repr(c) for c in columns)} on the command line, or "
+        "'Columns to discard' on the Import page)."
+    )
+    return PersonalDataError(msg, columns=columns)
+
+
+def _canonical_category(value: str) -> str:
+    return _CATEGORY_ALIASES.get(re.sub(r"\s+", " ", value).lower(), value)
+
+
+def _parse_months(text: pd.Series) -> pd.Series:
+    parsed = pd.to_datetime(text, format="%Y-%m", errors="coerce")
+    rest = parsed.isna() & text.notna()
+    if rest.any():
+        parsed[rest] = _parse_dates(text[rest]).dt.to_period("M").dt.to_timestamp()
+    return parsed
+
+
+def _parse_dates(text: pd.Series) -> pd.Series:
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in (
+        "%Y-%m-%d",
+        "%Y-%m-%dT%H:%M:%S",
+        "%d/%m/%Y",
+        "%d/%m/%Y %H:%M",
+        "%m/%Y",
+        "%b %Y",
+        "%B %Y",
+        "%Y-%m",
+    ):
+        rest = out.isna() & text.notna()
+        if not rest.any():
+            break
+        out[rest] = pd.to_datetime(text[rest], format=fmt, errors="coerce")
+    return out
+
+
+def _assign_districts(lat: np.ndarray, lon: np.ndarray, districts: gpd.GeoDataFrame) -> np.ndarray:
+    """District code of each point (first containing polygon), vectorised."""
+    codes = np.full(len(lat), None, dtype=object)
+    for code, geometry in zip(districts["code"], districts.geometry, strict=True):
+        shapely.prepare(geometry)
+        inside = shapely.contains_xy(geometry, lon, lat) & (codes == None)  # noqa: E711
+        codes[inside] = code
+    return codes

@@ -1,0 +1,355 @@
+"""Reading files in bounded chunks: CSV, XLSX, GeoJSON and GeoPackage points, zips and folders.
+
+CSV may use any common delimiter and be UTF-8 (with or without BOM) or Windows-1252.
+Every value is read as text (so a formula-looking cell stays text and nothing is guessed), in
+chunks of a fixed number of rows, so memory stays bounded whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import geopandas as gpd
+import pandas as pd
+
+from geo._errors import InputError
+
+__all__ = [
+    "POLICE_UK_COLUMNS",
+    "Source",
+    "TableReader",
+    "expand_sources",
+    "open_table",
+]
+
+#: The header of a data.police.uk street-level crime file.
+POLICE_UK_COLUMNS = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
+
+_TEXT = {".csv", ".txt", ".tsv"}
+_EXCEL = {".xlsx", ".xlsm"}
+_GEO = {".geojson", ".json", ".gpkg"}
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """One importable file: a path on disk, or a member of a zip."""
+
+    name: str
+    suffix: str
+    opener: Callable[[], IO[bytes]]
+    size: int
+
+    def checksum(self) -> str:
+        """Return the SHA-256 of the file's bytes (streamed)."""
+        digest = hashlib.sha256()
+        with self.opener() as handle:
+            while block := handle.read(_BLOCK):
+                digest.update(block)
+        return digest.hexdigest()
+
+
+def _file_source(path: Path) -> Source:
+    return Source(path.name, path.suffix.lower(), lambda: path.open("rb"), path.stat().st_size)
+
+
+def _zip_sources(path: Path) -> list[Source]:
+    try:
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        bad = archive.testzip()
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        msg = (
+            f"{path.name} is not a complete zip file (it may be a truncated download): {exc}. "
+            "Download it again and retry."
+        )
+        raise InputError(msg) from exc
+    if bad is not None:
+        msg = f"{path.name} is damaged: member {bad} fails its checksum. Download it again."
+        raise InputError(msg)
+    usable = [m for m in members if Path(m.filename).suffix.lower() in _TEXT | _EXCEL | _GEO]
+    street = [m for m in usable if m.filename.lower().endswith("-street.csv")]
+    chosen = street or usable  # a police.uk download: the street files; outcomes are not needed
+    if not chosen:
+        msg = f"{path.name} holds no CSV, XLSX or GeoJSON file to import"
+        raise InputError(msg)
+
+    def opener(member: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
+        return lambda: zipfile.ZipFile(path).open(member)
+
+    return [
+        Source(f"{path.name}:{m.filename}", Path(m.filename).suffix.lower(), opener(m), m.file_size)
+        for m in sorted(chosen, key=lambda m: m.filename)
+    ]
+
+
+def expand_sources(paths: list[Path]) -> list[Source]:
+    """Turn files, folders and zips into the list of files to import, in a stable order."""
+    sources: list[Source] = []
+    for path in map(Path, paths):
+        if not path.exists():
+            msg = f"{path} does not exist"
+            raise InputError(msg)
+        if path.is_dir():
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in _TEXT | _EXCEL | _GEO | {".zip"}
+            )
+            street = [p for p in files if p.name.lower().endswith("-street.csv")]
+            if not files:
+                msg = f"the folder {path} holds no file to import"
+                raise InputError(msg)
+            sources += expand_sources(street or files)
+        elif path.suffix.lower() == ".zip":
+            sources += _zip_sources(path)
+        elif path.suffix.lower() in _TEXT | _EXCEL | _GEO:
+            sources.append(_file_source(path))
+        else:
+            msg = (
+                f"{path.name}: unsupported file type {path.suffix or '(none)'}; use CSV, XLSX, "
+                "GeoJSON, GeoPackage, or a zip of them"
+            )
+            raise InputError(msg)
+    return sources
+
+
+def _detect_encoding(source: Source) -> str:
+    """UTF-8 (with or without BOM) if every byte decodes, else Windows-1252."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with source.opener() as handle:
+        head = handle.read(3)
+        bom = head == codecs.BOM_UTF8
+        try:
+            decoder.decode(head if not bom else b"")
+            while block := handle.read(_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig" if bom else "utf-8"
+
+
+def _sniff_delimiter(source: Source, encoding: str) -> str:
+    with source.opener() as handle:
+        sample = handle.read(64 * 1024).decode(encoding, errors="replace")
+    if not sample.strip():
+        msg = f"{source.name} is empty"
+        raise InputError(msg)
+    first_line = sample.splitlines()[0]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {d: first_line.count(d) for d in ",;\t|"}
+        return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+@dataclass
+class TableReader:
+    """Column names and a way to iterate the rows in chunks (all values as text)."""
+
+    name: str
+    format: str
+    columns: list[str]
+    chunks: Callable[[int], Iterator[pd.DataFrame]]
+    notes: list[str]
+
+
+def _csv_reader(source: Source) -> TableReader:
+    if source.size == 0:
+        msg = f"{source.name} is empty: there is nothing to import"
+        raise InputError(msg)
+    encoding = _detect_encoding(source)
+    delimiter = _sniff_delimiter(source, encoding)
+    notes = (
+        []
+        if encoding.startswith("utf-8")
+        else ["read as Windows-1252 (cp1252) because it is not valid UTF-8"]
+    )
+    with source.opener() as handle:
+        text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+        header = next(csv.reader(text, delimiter=delimiter), None)
+    if not header or all(not h.strip() for h in header):
+        msg = f"{source.name} has no header row"
+        raise InputError(msg)
+    columns = [h.strip() for h in header]
+    if len(columns) == 1 and any(d in columns[0] for d in ",;\t|"):
+        msg = f"{source.name}: cannot tell how the columns are separated; save it as a CSV"
+        raise InputError(msg)
+    if len(set(columns)) != len(columns):
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        msg = f"{source.name}: columns named more than once: {', '.join(dupes)}"
+        raise InputError(msg)
+    fmt = "police_uk" if tuple(columns) == POLICE_UK_COLUMNS else "csv"
+
+    def chunks(size: int) -> Iterator[pd.DataFrame]:
+        with source.opener() as handle:
+            text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+            reader = pd.read_csv(
+                text,
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                chunksize=size,
+                skipinitialspace=True,
+                on_bad_lines="error",
+                header=0,
+                names=columns,
+            )
+            try:
+                yield from reader
+            except pd.errors.ParserError as exc:
+                msg = f"{source.name}: the rows do not match the header ({exc})"
+                raise InputError(msg) from exc
+
+    return TableReader(source.name, fmt, columns, chunks, notes)
+
+
+def _xlsx_reader(source: Source, sheet: str | None) -> TableReader:
+    import openpyxl
+
+    with source.opener() as handle:
+        data = handle.read()
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:
+        msg = f"{source.name} is not a readable XLSX workbook ({exc})"
+        raise InputError(msg) from exc
+    non_empty = [
+        ws.title
+        for ws in book.worksheets
+        if (ws.max_row or 0) > 0
+        and any(v is not None for v in next(ws.iter_rows(max_row=1, values_only=True), ()))
+    ]
+    if sheet is None:
+        if len(non_empty) > 1:
+            msg = (
+                f"{source.name} has several sheets ({', '.join(non_empty)}): choose the one to "
+                "import (--sheet NAME on the command line)"
+            )
+            raise InputError(msg)
+        if not non_empty:
+            msg = f"{source.name} is empty: there is nothing to import"
+            raise InputError(msg)
+        sheet = non_empty[0]
+    if sheet not in book.sheetnames:
+        msg = f"{source.name} has no sheet called {sheet!r} (it has {', '.join(book.sheetnames)})"
+        raise InputError(msg)
+    ws = book[sheet]
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        msg = f"{source.name}: sheet {sheet!r} is empty"
+        raise InputError(msg)
+    columns = [str(h).strip() if h is not None else "" for h in header]
+    if any(not c for c in columns):
+        blank = [i + 1 for i, c in enumerate(columns) if not c]
+        msg = (
+            f"{source.name}: the header row has blank cells in columns {blank} (merged header "
+            "cells?). Give every column a one-row header and retry."
+        )
+        raise InputError(msg)
+
+    def chunks(size: int) -> Iterator[pd.DataFrame]:
+        inner = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        iterator = inner[sheet].iter_rows(values_only=True)
+        next(iterator, None)
+        batch: list[tuple[object, ...]] = []
+        for row in iterator:
+            batch.append(row)
+            if len(batch) == size:
+                yield _xlsx_frame(batch, columns)
+                batch = []
+        if batch:
+            yield _xlsx_frame(batch, columns)
+
+    return TableReader(f"{source.name}[{sheet}]", "xlsx", columns, chunks, [])
+
+
+def _xlsx_frame(rows: list[tuple[object, ...]], columns: list[str]) -> pd.DataFrame:
+    width = len(columns)
+    padded = [tuple(r[:width]) + (None,) * (width - len(r)) for r in rows]
+    frame = pd.DataFrame(padded, columns=columns, dtype=object)
+    return frame.map(_cell_text).astype("string")
+
+
+def _cell_text(value: object) -> object:
+    if value is None:
+        return pd.NA
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # dates from Excel keep their meaning
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _geo_reader(source: Source, layer: str | None) -> TableReader:
+    with source.opener() as handle:
+        data = handle.read()
+    if not data.strip():
+        msg = f"{source.name} is empty: there is nothing to import"
+        raise InputError(msg)
+    try:
+        frame = (
+            gpd.read_file(io.BytesIO(data), layer=layer)
+            if layer
+            else gpd.read_file(io.BytesIO(data))
+        )
+    except Exception as exc:
+        msg = f"{source.name} is not a readable GeoJSON or GeoPackage file ({exc})"
+        raise InputError(msg) from exc
+    if frame.empty:
+        msg = f"{source.name} holds no features"
+        raise InputError(msg)
+    kinds = set(frame.geometry.dropna().geom_type)
+    if kinds - {"Point"}:
+        msg = (
+            f"{source.name} holds {', '.join(sorted(kinds))} features where points are expected. "
+            "Incidents are points; import boundaries on the districts import instead."
+        )
+        raise InputError(msg)
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype("string")
+    located = frame.geometry.notna() & ~frame.geometry.is_empty
+    table["longitude"] = frame.geometry.x.where(located).astype("string")
+    table["latitude"] = frame.geometry.y.where(located).astype("string")
+    columns = list(table.columns)
+
+    def chunks(size: int) -> Iterator[pd.DataFrame]:
+        for start in range(0, len(table), size):
+            yield table.iloc[start : start + size].reset_index(drop=True)
+
+    fmt = "gpkg" if source.suffix == ".gpkg" else "geojson"
+    return TableReader(source.name, fmt, columns, chunks, [])
+
+
+def open_table(source: Source, *, sheet: str | None = None) -> TableReader:
+    """Open a source for chunked reading; raise :class:`InputError` if it cannot be read."""
+    if source.suffix in _EXCEL:
+        return _xlsx_reader(source, sheet)
+    if source.suffix in _GEO:
+        return _geo_reader(source, sheet)
+    return _csv_reader(source)
