@@ -1,7 +1,7 @@
 """saved import mappings
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-25 05:15:50.164761
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0007'
-down_revision = '0006'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

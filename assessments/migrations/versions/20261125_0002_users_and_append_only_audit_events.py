@@ -1,6 +1,6 @@
 """users and append-only audit events
 
-Revision ID: 0004
+Revision ID: 0002
 Revises: 0001
 
 Audit events are append-only: triggers refuse UPDATE and DELETE on both backends.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0004"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
