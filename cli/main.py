@@ -22,6 +22,7 @@ __all__ = ["build_parser", "main"]
 #: Command modules, in the order their commands appear in ``--help``.
 COMMAND_MODULES = [
     "cli.cmd_app",
+    "cli.cmd_import",
     "cli.cmd_users",
 ]
 

@@ -297,7 +297,10 @@ class IncidentNormaliser:
         reason = pd.Series(pd.NA, index=chunk.index, dtype="string")
 
         def reject(mask: pd.Series | np.ndarray, key: str) -> None:
-            mask = pd.Series(np.asarray(mask, dtype=bool), index=chunk.index)
+            if isinstance(mask, pd.Series):
+                mask = mask.astype("boolean").fillna(False).astype(bool)
+            else:
+                mask = pd.Series(np.asarray(mask, dtype=bool), index=chunk.index)
             reason.mask(mask & reason.isna(), REASONS[key], inplace=True)
 
         # Location.
@@ -326,8 +329,8 @@ class IncidentNormaliser:
         reject(off, "off_map")
 
         # Month and date.
-        date = pd.Series(pd.NaT, index=chunk.index, dtype="datetime64[ns]")
-        month = pd.Series(pd.NaT, index=chunk.index, dtype="datetime64[ns]")
+        date = pd.Series(pd.NaT, index=chunk.index, dtype="datetime64[s]")
+        month = pd.Series(pd.NaT, index=chunk.index, dtype="datetime64[s]")
         present = pd.Series(False, index=chunk.index)
         if "date" in f:
             text = chunk[f["date"]].astype("string").str.strip()
@@ -336,8 +339,8 @@ class IncidentNormaliser:
             month = date.dt.to_period("M").dt.to_timestamp()
         if "month" in f:
             text = chunk[f["month"]].astype("string").str.strip()
-            parsed = _parse_months(text)
-            month = month.fillna(parsed)
+            parsed = _parse_months(text).astype("datetime64[s]")
+            month = month.astype("datetime64[s]").where(month.notna(), parsed)
             present |= text.notna() & (text != "")
         reject(~present, "no_month")
         reject(month.isna(), "bad_month")
@@ -499,7 +502,7 @@ def _parse_months(text: pd.Series) -> pd.Series:
 
 
 def _parse_dates(text: pd.Series) -> pd.Series:
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
     for fmt in (
         "%Y-%m-%d",
         "%Y-%m-%dT%H:%M:%S",
