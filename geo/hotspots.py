@@ -341,7 +341,8 @@ def find_hotspots(
         fine = located["h3_cell"].to_numpy(dtype=np.int64)[member]
         cells = cells_to_parent(fine, cell_res)
     else:
-        cells = points_to_cells(lat[member], lon[member], res=cell_res)
+        # the fine cell's parent, as for stored cells (H3 parents do not nest points exactly)
+        cells = cells_to_parent(points_to_cells(lat[member], lon[member], res=FINE_RES), cell_res)
     month_pos = (months[member] - period[0]).map(lambda offset: offset.n).to_numpy(dtype=np.int64)
     members = pd.DataFrame(
         {

@@ -85,11 +85,12 @@ def _fine_to(incidents: pd.DataFrame, res: int) -> np.ndarray:
     if len(located) != len(incidents):
         msg = "some incidents have no location; drop them before counting cells"
         raise InputError(msg)
-    return points_to_cells(
+    fine = points_to_cells(
         located["lat"].to_numpy(dtype=np.float64),
         located["lon"].to_numpy(dtype=np.float64),
-        res=res,
+        res=FINE_RES,
     )
+    return cells_to_parent(fine, res)  # as for stored cells: parents do not nest points exactly
 
 
 def count_cells(incidents: pd.DataFrame, *, res: int = _DEFAULT_RES) -> pd.Series:
