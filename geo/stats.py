@@ -295,23 +295,23 @@ def _classify(
     other_before = cold[:, :-1].any(axis=1)
     mostly = share >= _MOSTLY
     conditions = [
-        final & never_before,
-        final & (run >= 2) & ~before_run & ~mostly,
         final & mostly & rising,
         final & mostly & falling,
         final & mostly,
         mostly & ~final,
-        final & ~mostly & other_before,
-        final & ~mostly,
+        final & other_before,
+        final & never_before,
+        final & (run >= 2) & ~before_run,
+        final,
     ]
     names = [
-        f"new {side} spot",
-        f"consecutive {side} spot",
         f"intensifying {side} spot",
         f"diminishing {side} spot",
         f"persistent {side} spot",
         f"historical {side} spot",
         f"oscillating {side} spot",
+        f"new {side} spot",
+        f"consecutive {side} spot",
         f"sporadic {side} spot",
     ]
     return np.select(conditions, np.array(names, dtype=object), default="")
@@ -332,14 +332,16 @@ def emerging_hot_spots(
     trend. With ``T`` steps, "mostly" means hot in at least 90 % of them. The rules, checked in
     this order (a cell takes the first that applies):
 
-    - **new**: hot in the final step and never before;
-    - **consecutive**: a single uninterrupted run of at least two hot steps ending in the final
-      step, never hot before that run, hot in under 90 % of steps;
     - **intensifying**: mostly hot, including the final step, z-scores rising significantly;
     - **diminishing**: mostly hot, including the final step, z-scores falling significantly;
     - **persistent**: mostly hot, including the final step, no significant trend;
     - **historical**: mostly hot, but not in the final step;
-    - **oscillating**: hot in the final step, under 90 % hot, and a cold spot in some earlier step;
+    - **oscillating**: hot in the final step, under 90 % hot, and a cold spot in some earlier step
+      (checked before *new* and *consecutive*: a swing from cold to hot is the more telling
+      history, and ESRI's wording allows both);
+    - **new**: hot in the final step and never before;
+    - **consecutive**: a single uninterrupted run of at least two hot steps ending in the final
+      step, never hot before that run, hot in under 90 % of steps;
     - **sporadic**: hot in the final step, under 90 % hot, on and off, never cold.
 
     Cold spots mirror these (cold for hot, falling z for intensifying). A cell with a hot class
