@@ -215,15 +215,16 @@ def label_points(
     return pd.Series(labels, index=incidents.index, name="hotspot_label")
 
 
-def _months(frame: pd.DataFrame) -> pd.PeriodIndex:
+def _month_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """Months as ``year * 12 + month - 1`` integers (so consecutive months differ by one)."""
     month = frame["month"]
     if isinstance(month.dtype, pd.PeriodDtype):
-        return pd.PeriodIndex(month)
+        month = month.dt.to_timestamp()
     parsed = pd.to_datetime(month.astype("str") if month.dtype == object else month)
     if parsed.isna().any():
         msg = "some incidents have no month; every incident needs the month it happened in"
         raise InputError(msg)
-    return pd.PeriodIndex(parsed, freq="M")
+    return (parsed.dt.year * 12 + parsed.dt.month - 1).to_numpy(dtype=np.int64)
 
 
 def _empty_result(parameters: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -234,20 +235,26 @@ def _empty_result(parameters: dict[str, Any]) -> gpd.GeoDataFrame:
 
 
 def _outlines(
-    labels: np.ndarray, cells: np.ndarray, *, buffer_m: float
-) -> tuple[gpd.GeoSeries, pd.Series]:
-    """Union of member cells per label, buffered in metres; WGS84 outlines and m² by label."""
-    wkb = vector.cells_to_wkb_polygons(pa.array(cells.view(np.uint64)))
-    polygons = shapely.from_wkb(np.asarray(pa.array(wkb).to_pylist(), dtype=object))
+    groups: list[np.ndarray], *, buffer_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Union of each group's cells, buffered in metres: WGS84 outlines, m² and BNG centroids."""
+    parts = []
+    for cells in groups:  # one Rust call per hotspot links its cells into polygons
+        wkb = vector.cells_to_wkb_polygons(pa.array(cells.view(np.uint64)), link_cells=True)
+        polygons = shapely.from_wkb(np.asarray(pa.array(wkb).to_pylist(), dtype=object))
+        parts.append(polygons[0] if len(polygons) == 1 else shapely.multipolygons(polygons))
     to_bng = _transformer(_WGS84, _BNG)
     projected = shapely.transform(
-        polygons, lambda xy: np.column_stack(to_bng.transform(xy[:, 0], xy[:, 1]))
+        np.asarray(parts, dtype=object),
+        lambda xy: np.column_stack(to_bng.transform(xy[:, 0], xy[:, 1])),
     )
-    cells_frame = gpd.GeoDataFrame({"label": labels}, geometry=projected, crs=_BNG)
-    merged = cells_frame.dissolve(by="label").geometry
     if buffer_m > 0:
-        merged = merged.buffer(buffer_m)
-    return merged.to_crs(_WGS84), merged.area
+        projected = shapely.buffer(projected, buffer_m, quad_segs=4)
+    to_wgs84 = _transformer(_BNG, _WGS84)
+    outlines = shapely.transform(
+        projected, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
+    )
+    return outlines, shapely.area(projected), shapely.centroid(projected)
 
 
 def find_hotspots(
@@ -327,8 +334,9 @@ def find_hotspots(
 
     lat = located["lat"].to_numpy(dtype=np.float64)
     lon = located["lon"].to_numpy(dtype=np.float64)
-    months = _months(located)
-    period = pd.period_range(months.min(), months.max(), freq="M")
+    month_numbers = _month_numbers(located)
+    first_number = int(month_numbers.min())
+    n_months = int(month_numbers.max()) - first_number + 1
     x, y = project_to_bng(lat, lon)
     labels, n_loc = _cluster(x, y, eps_m=eps_m, min_samples=int(min_samples), n_jobs=n_jobs)
     parameters["n_locations"] = n_loc
@@ -339,74 +347,88 @@ def find_hotspots(
     lab = labels[member]
     if "h3_cell" in located.columns and located["h3_cell"].notna().all():
         fine = located["h3_cell"].to_numpy(dtype=np.int64)[member]
-        cells = cells_to_parent(fine, cell_res)
     else:
-        # the fine cell's parent, as for stored cells (H3 parents do not nest points exactly)
-        cells = cells_to_parent(points_to_cells(lat[member], lon[member], res=FINE_RES), cell_res)
-    month_pos = (months[member] - period[0]).map(lambda offset: offset.n).to_numpy(dtype=np.int64)
-    members = pd.DataFrame(
-        {
-            "label": lab,
-            "month": month_pos,
-            "category": located["category"].to_numpy(dtype=object)[member],
-            "loc": np.rint(x[member] / _QUANTUM_M).astype(np.int64) * np.int64(1 << 32)
-            + np.rint(y[member] / _QUANTUM_M).astype(np.int64),
-        }
-    )
+        fine = points_to_cells(lat[member], lon[member], res=FINE_RES)
+    # the fine cell's parent, as for stored cells (H3 parents do not nest points exactly)
+    cells = cells_to_parent(fine, cell_res)
 
-    counts = members.groupby("label").size().sort_values(ascending=False, kind="stable")
-    order = counts.index.to_numpy()
+    # rank hotspots by size (largest first) and count everything with bincount on ranks
+    sizes = np.bincount(lab)
+    order = np.argsort(-sizes, kind="stable")
+    order = order[sizes[order] > 0]
     n_spots = len(order)
-    monthly = (
-        members.groupby(["label", "month"])
-        .size()
-        .unstack(fill_value=0)
-        .reindex(index=order, columns=range(len(period)), fill_value=0)
+    rank_of = np.empty(len(sizes), dtype=np.int64)
+    rank_of[order] = np.arange(n_spots)
+    rank = rank_of[lab]
+    counts = sizes[order]
+
+    month_pos = month_numbers[member] - first_number
+    monthly = np.bincount(rank * n_months + month_pos, minlength=n_spots * n_months).reshape(
+        n_spots, n_months
     )
-    trend = mann_kendall(monthly.to_numpy(), alpha=alpha)
-    month_names = [str(p) for p in period]
-    seen = monthly.to_numpy() > 0
+    trend = mann_kendall(monthly, alpha=alpha)
+    month_names = [
+        f"{(first_number + i) // 12:04d}-{(first_number + i) % 12 + 1:02d}" for i in range(n_months)
+    ]
+    seen = monthly > 0
     first_month = [month_names[i] for i in seen.argmax(axis=1)]
-    last_month = [month_names[len(period) - 1 - i] for i in seen[:, ::-1].argmax(axis=1)]
-    by_month = [dict(zip(month_names, row.tolist(), strict=True)) for row in monthly.to_numpy()]
+    last_month = [month_names[n_months - 1 - i] for i in seen[:, ::-1].argmax(axis=1)]
+    by_month = [dict(zip(month_names, row, strict=True)) for row in monthly.tolist()]
 
-    by_cat_series = members.groupby(["label", "category"]).size()
-    by_category = {
-        label: dict(sorted(grp.droplevel(0).items(), key=lambda kv: (-kv[1], kv[0])))
-        for label, grp in by_cat_series.groupby(level=0)
-    }
-    n_locations = members.groupby("label")["loc"].nunique().reindex(order)
+    category_codes, category_names = pd.factorize(
+        located["category"].fillna("unknown").astype("str").to_numpy(dtype=object)[member],
+        sort=True,
+    )
+    n_cat = len(category_names)
+    by_cat = np.bincount(rank * n_cat + category_codes, minlength=n_spots * n_cat).reshape(
+        n_spots, n_cat
+    )
+    names = [str(c) for c in category_names]
+    cat_order = np.argsort(-by_cat, axis=1, kind="stable")  # most first, then by name
+    by_category = [
+        {names[c]: int(row[c]) for c in cols if row[c] > 0}
+        for row, cols in zip(by_cat.tolist(), cat_order.tolist(), strict=True)
+    ]
 
-    pairs = np.unique(np.column_stack([lab, cells]), axis=0)
-    splits = np.searchsorted(pairs[:, 0], order)
-    ends = np.searchsorted(pairs[:, 0], order, side="right")
-    cell_lists = [pairs[s:e, 1].copy() for s, e in zip(splits, ends, strict=True)]
+    loc_key = np.rint(x[member] / _QUANTUM_M).astype(np.int64) * np.int64(1 << 32) + np.rint(
+        y[member] / _QUANTUM_M
+    ).astype(np.int64)
+    loc_codes, loc_uniques = pd.factorize(loc_key)
+    loc_pairs = np.unique(rank * len(loc_uniques) + loc_codes)
+    n_locations = np.bincount(loc_pairs // len(loc_uniques), minlength=n_spots)
 
+    cell_codes, cell_uniques = pd.factorize(cells, sort=True)
+    cell_pairs = np.unique(rank * len(cell_uniques) + cell_codes)  # sorted by rank, then cell
+    bounds = np.searchsorted(cell_pairs // len(cell_uniques), np.arange(n_spots + 1))
+    member_cells = cell_uniques.astype(np.int64)[cell_pairs % len(cell_uniques)]
+    cell_lists = [member_cells[s:e] for s, e in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    districts: list[list[str]] = [[] for _ in range(n_spots)]
     if "district_code" in located.columns:
-        codes = located["district_code"].to_numpy(dtype=object)[member]
-        dist = pd.DataFrame({"label": lab, "d": codes}).dropna().drop_duplicates()
-        by_label = dist.groupby("label")["d"].agg(lambda s: sorted(map(str, s)))
-        districts = [by_label.get(label, []) for label in order]
-    else:
-        districts = [[] for _ in range(n_spots)]
+        district = located["district_code"].to_numpy(dtype=object)[member]
+        known = pd.notna(district)
+        d_codes, d_names = pd.factorize(np.asarray(district[known], dtype=object), sort=True)
+        d_pairs = np.unique(rank[known] * max(len(d_names), 1) + d_codes)
+        for pair in d_pairs.tolist():
+            districts[pair // len(d_names)].append(str(d_names[pair % len(d_names)]))
 
-    outlines, areas = _outlines(pairs[:, 0], pairs[:, 1], buffer_m=buffer_m)
-    outlines = outlines.reindex(order)
-    area = areas.reindex(order).to_numpy()
-    centroids = gpd.GeoSeries(outlines.to_numpy(), crs=_WGS84).to_crs(_BNG).centroid.to_crs(_WGS84)
+    outlines, area, centroids_bng = _outlines(cell_lists, buffer_m=buffer_m)
+    centroid_lon, centroid_lat = _transformer(_BNG, _WGS84).transform(
+        shapely.get_x(centroids_bng), shapely.get_y(centroids_bng)
+    )
 
     result = gpd.GeoDataFrame(
         {
             "label": order.astype(np.int64),
-            "n_incidents": counts.to_numpy().astype(np.int64),
-            "n_locations": n_locations.to_numpy().astype(np.int64),
-            "centroid_lat": centroids.y.to_numpy(),
-            "centroid_lon": centroids.x.to_numpy(),
+            "n_incidents": counts.astype(np.int64),
+            "n_locations": n_locations.astype(np.int64),
+            "centroid_lat": centroid_lat,
+            "centroid_lon": centroid_lon,
             "area_m2": area,
             "districts": districts,
             "first_month": first_month,
             "last_month": last_month,
-            "by_category": [by_category[label] for label in order],
+            "by_category": by_category,
             "by_month": by_month,
             "cells": cell_lists,
             "trend_direction": trend["direction"].to_numpy(),
@@ -418,7 +440,7 @@ def find_hotspots(
             "cell_res": int(cell_res),
             "buffer_m": float(buffer_m),
         },
-        geometry=gpd.GeoSeries(outlines.to_numpy(), crs=_WGS84),
+        geometry=gpd.GeoSeries(outlines, crs=_WGS84),
     )
     result.attrs["parameters"] = parameters
     return result
