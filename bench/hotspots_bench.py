@@ -121,8 +121,8 @@ def _all_point_pairs(frame: pd.DataFrame) -> int:
     from geo.hotspots import project_to_bng
 
     x, y = project_to_bng(frame["lat"].to_numpy(), frame["lon"].to_numpy())
-    key = pd.Series(np.rint(x * 100).astype(np.int64) * (1 << 32) + np.rint(y * 100).astype(np.int64))
-    codes, uniques = pd.factorize(key)
+    key = np.rint(x * 100).astype(np.int64) * (1 << 32) + np.rint(y * 100).astype(np.int64)
+    codes, _ = pd.factorize(key)
     weight = np.bincount(codes).astype(np.float64)
     first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
     points = np.column_stack([x[first], y[first]])
@@ -139,12 +139,12 @@ def _all_point_pairs(frame: pd.DataFrame) -> int:
 
 def _run_child(name: str, n: int, locations: int, *, timeout: float, memory_gb: float) -> dict:
     code = (
-        "import json, resource, sys; sys.path.insert(0, %r); "
+        f"import json, resource, sys; sys.path.insert(0, {str(ROOT)!r}); "
         "from bench.hotspots_bench import _task; "
-        "cap = int(%r * 2**30); "
+        f"cap = int({memory_gb!r} * 2**30); "
         "resource.setrlimit(resource.RLIMIT_AS, (cap, cap)) if cap > 0 else None; "
-        "print(json.dumps(_task(%r, %d, %d)))"
-    ) % (str(ROOT), memory_gb, name, n, locations)
+        f"print(json.dumps(_task({name!r}, {n}, {locations})))"
+    )
     try:
         done = subprocess.run(
             [sys.executable, "-c", code],
@@ -226,8 +226,10 @@ def main() -> None:
             f"(~{ours['neighbour_pairs_all_points'] * 8 / 2**30:.1f} GB of int64)"
         )
     for size in args.plain_sizes:
-        small_ours = ours if size == args.n else _run_child(
-            "ours", size, min(args.locations, size // 10), timeout=600, memory_gb=0
+        small_ours = (
+            ours
+            if size == args.n
+            else _run_child("ours", size, min(args.locations, size // 10), timeout=600, memory_gb=0)
         )
         plain = _run_child(
             "plain",

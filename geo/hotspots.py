@@ -14,6 +14,7 @@ the centroid of that outline.
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from typing import Any, Final
 
@@ -401,7 +402,7 @@ def find_hotspots(
     cell_pairs = np.unique(rank * len(cell_uniques) + cell_codes)  # sorted by rank, then cell
     bounds = np.searchsorted(cell_pairs // len(cell_uniques), np.arange(n_spots + 1))
     member_cells = cell_uniques.astype(np.int64)[cell_pairs % len(cell_uniques)]
-    cell_lists = [member_cells[s:e] for s, e in zip(bounds[:-1], bounds[1:], strict=True)]
+    cell_lists = [member_cells[s:e] for s, e in itertools.pairwise(bounds)]
 
     districts: list[list[str]] = [[] for _ in range(n_spots)]
     if "district_code" in located.columns:
