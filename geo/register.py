@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,8 @@ DEFAULT_MATCH_MEASURE: Final[str] = "overlap"
 #: Default link threshold: at least half of the smaller hotspot's cells shared.
 DEFAULT_MATCH_THRESHOLD: Final[float] = 0.5
 
-CellSets = Mapping[Hashable, "np.ndarray | list[int] | set[int]"] | pd.Series
+#: Member cells by hotspot key: a mapping or a Series of arrays (lists and sets also work).
+CellSets: TypeAlias = "Mapping[Hashable, np.ndarray | list[int] | set[int]] | pd.Series"
 
 ACTIVE: Final[str] = "active"
 INACTIVE: Final[str] = "not currently active"
