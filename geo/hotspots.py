@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_CELL_RES",
     "DEFAULT_EPS_M",
     "DEFAULT_MIN_SAMPLES",
+    "EARTH_RADIUS_M",
     "HOTSPOT_COLUMNS",
     "find_hotspots",
     "label_points",
@@ -79,6 +80,11 @@ HOTSPOT_COLUMNS: Final[tuple[str, ...]] = (
 
 _BNG: Final[str] = "EPSG:27700"
 _WGS84: Final[str] = "EPSG:4326"
+#: Mean Earth radius (IUGG) for the haversine metric.
+EARTH_RADIUS_M: Final[float] = 6_371_008.8
+
+Metric: TypeAlias = Literal["bng", "haversine"]
+
 #: Projected coordinates are quantised to this many metres before finding distinct locations.
 _QUANTUM_M: Final[float] = 0.01
 
@@ -118,7 +124,12 @@ def project_to_bng(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.round(x / _QUANTUM_M) * _QUANTUM_M, np.round(y / _QUANTUM_M) * _QUANTUM_M
 
 
-def _check_parameters(eps_m: float, min_samples: int, cell_res: int = DEFAULT_CELL_RES) -> None:
+def _check_parameters(
+    eps_m: float, min_samples: int, cell_res: int = DEFAULT_CELL_RES, *, metric: str = "bng"
+) -> None:
+    if metric not in ("bng", "haversine"):
+        msg = f"the distance metric must be 'bng' or 'haversine', not {metric!r}"
+        raise InputError(msg)
     if not np.isfinite(eps_m) or eps_m <= 0:
         msg = f"eps must be a positive distance in metres, not {eps_m!r}"
         raise InputError(msg)
@@ -144,7 +155,15 @@ def _located(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _cluster(
-    x: np.ndarray, y: np.ndarray, *, eps_m: float, min_samples: int, n_jobs: int | None
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    eps_m: float,
+    min_samples: int,
+    n_jobs: int | None,
+    metric: Metric = "bng",
+    lat: np.ndarray | None = None,
+    lon: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """Weighted DBSCAN on distinct locations; return per-point labels and the location count."""
     if len(x) == 0:
@@ -159,8 +178,18 @@ def _cluster(
     first = np.empty(n_loc, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
     weight = np.bincount(codes, minlength=n_loc).astype(np.float64)
-    coords = np.column_stack([x[first], y[first]])
-    model = DBSCAN(eps=eps_m, min_samples=min_samples, algorithm="kd_tree", n_jobs=n_jobs)
+    if metric == "haversine" and lat is not None and lon is not None:
+        coords = np.radians(np.column_stack([lat[first], lon[first]]))
+        model = DBSCAN(
+            eps=eps_m / EARTH_RADIUS_M,
+            min_samples=min_samples,
+            metric="haversine",
+            algorithm="ball_tree",
+            n_jobs=n_jobs,
+        )
+    else:
+        coords = np.column_stack([x[first], y[first]])
+        model = DBSCAN(eps=eps_m, min_samples=min_samples, algorithm="kd_tree", n_jobs=n_jobs)
     loc_labels = model.fit(coords, sample_weight=weight).labels_
     return loc_labels[codes].astype(np.int64), n_loc
 
@@ -170,6 +199,7 @@ def label_points(
     *,
     eps_m: float = DEFAULT_EPS_M,
     min_samples: int = DEFAULT_MIN_SAMPLES,
+    metric: Metric = "bng",
     n_jobs: int | None = None,
 ) -> pd.Series:
     """Label every incident with its DBSCAN hotspot, in metres on the British National Grid.
@@ -189,6 +219,10 @@ def label_points(
         Neighbourhood radius in metres.
     min_samples
         Incidents (including the point itself) within ``eps_m`` that make a core point.
+    metric
+        ``bng``: straight-line metres on the British National Grid (Great Britain, the default);
+        ``haversine``: great-circle metres on the sphere, for data outside Great Britain
+        (Northern Ireland, Crown dependencies). Distinct locations are the same either way.
     n_jobs
         Parallel jobs for the neighbour search (scikit-learn's meaning); ``None`` is one.
 
@@ -204,15 +238,23 @@ def label_points(
     [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1]
     """
     _require(incidents, ("lat", "lon"))
-    _check_parameters(eps_m, min_samples)
+    _check_parameters(eps_m, min_samples, metric=metric)
     ok = _located(incidents)
     labels = np.full(len(incidents), -1, dtype=np.int64)
     if ok.any():
-        x, y = project_to_bng(
-            incidents["lat"].to_numpy(dtype=np.float64, na_value=np.nan)[ok],
-            incidents["lon"].to_numpy(dtype=np.float64, na_value=np.nan)[ok],
+        lat = incidents["lat"].to_numpy(dtype=np.float64, na_value=np.nan)[ok]
+        lon = incidents["lon"].to_numpy(dtype=np.float64, na_value=np.nan)[ok]
+        x, y = project_to_bng(lat, lon)
+        labels[ok], _ = _cluster(
+            x,
+            y,
+            eps_m=eps_m,
+            min_samples=int(min_samples),
+            n_jobs=n_jobs,
+            metric=metric,
+            lat=lat,
+            lon=lon,
         )
-        labels[ok], _ = _cluster(x, y, eps_m=eps_m, min_samples=int(min_samples), n_jobs=n_jobs)
     return pd.Series(labels, index=incidents.index, name="hotspot_label")
 
 
@@ -266,6 +308,7 @@ def find_hotspots(
     cell_res: int = DEFAULT_CELL_RES,
     buffer_m: float = DEFAULT_BUFFER_M,
     alpha: float = 0.05,
+    metric: Metric = "bng",
     n_jobs: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Find DBSCAN hotspots and describe each one.
@@ -278,7 +321,7 @@ def find_hotspots(
         An incident frame (:data:`geo.schema.INCIDENT_COLUMNS`): needs ``lat``, ``lon``,
         ``month`` and ``category``; uses ``h3_cell`` (stored fine cells) and ``district_code``
         when present. Rows without coordinates are ignored.
-    eps_m, min_samples
+    eps_m, min_samples, metric
         DBSCAN parameters, see :func:`label_points`.
     cell_res
         H3 resolution of the member cells (outline and register identity).
@@ -315,7 +358,7 @@ def find_hotspots(
     {'2025-01': 6, '2025-02': 6}
     """
     _require(incidents, ("lat", "lon", "month", "category"))
-    _check_parameters(eps_m, min_samples, cell_res)
+    _check_parameters(eps_m, min_samples, cell_res, metric=metric)
     if buffer_m < 0:
         msg = f"the outline buffer must be zero or more metres, not {buffer_m!r}"
         raise InputError(msg)
@@ -325,6 +368,7 @@ def find_hotspots(
         "cell_res": int(cell_res),
         "buffer_m": float(buffer_m),
         "alpha": float(alpha),
+        "metric": metric,
         "crs_metres": _BNG,
         "n_input": len(incidents),
     }
@@ -339,7 +383,16 @@ def find_hotspots(
     first_number = int(month_numbers.min())
     n_months = int(month_numbers.max()) - first_number + 1
     x, y = project_to_bng(lat, lon)
-    labels, n_loc = _cluster(x, y, eps_m=eps_m, min_samples=int(min_samples), n_jobs=n_jobs)
+    labels, n_loc = _cluster(
+        x,
+        y,
+        eps_m=eps_m,
+        min_samples=int(min_samples),
+        n_jobs=n_jobs,
+        metric=metric,
+        lat=lat,
+        lon=lon,
+    )
     parameters["n_locations"] = n_loc
     member = labels >= 0
     if not member.any():

@@ -15,6 +15,7 @@ from geo.cells import cells_to_parent
 from geo.hotspots import (
     DEFAULT_EPS_M,
     DEFAULT_MIN_SAMPLES,
+    EARTH_RADIUS_M,
     HOTSPOT_COLUMNS,
     find_hotspots,
     label_points,
@@ -191,9 +192,22 @@ def test_no_hotspots_gives_an_empty_frame_with_the_columns() -> None:
     assert find_hotspots(sparse_frame.iloc[:0]).empty
 
 
+def test_haversine_metric_equals_plain_haversine_dbscan(planted: pd.DataFrame) -> None:
+    coords = np.radians(planted[["lat", "lon"]].to_numpy())
+    plain = DBSCAN(eps=150 / EARTH_RADIUS_M, min_samples=10, metric="haversine").fit(coords)
+    ours = label_points(planted, metric="haversine").to_numpy()
+    np.testing.assert_array_equal(ours, plain.labels_)
+    # sphere and grid distances differ by a fraction of a percent: a few border points may move
+    assert adjusted_rand_score(ours, label_points(planted).to_numpy()) > 0.99
+    spots = find_hotspots(planted, metric="haversine")
+    assert len(spots) == len(CENTRES)
+    assert spots.attrs["parameters"]["metric"] == "haversine"
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
+        ({"metric": "manhattan"}, "metric must be 'bng' or 'haversine'"),
         ({"eps_m": 0}, "eps must be a positive distance"),
         ({"eps_m": float("nan")}, "eps must be a positive distance"),
         ({"min_samples": 0}, "min_samples must be a whole number"),
