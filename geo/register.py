@@ -19,8 +19,9 @@ From the links:
 - a new hotspot with no link is **new**; a register hotspot whose id nobody kept is **not
   currently active** (never deleted: the register keeps its history and notes).
 
-Ids are handed out greedily over links in decreasing order of shared cells (then similarity), so
-each id goes to at most one new hotspot and each new hotspot keeps at most one id. Every link of a
+Ids are handed out greedily over links in decreasing order of shared cells, then similarity, then
+input order (pass the register oldest first, so that on a tie the older id survives), so each id
+goes to at most one new hotspot and each new hotspot keeps at most one id. Every link of a
 split or a merge is a lineage edge (``merge`` when the child has several parents, else ``split``).
 """
 

@@ -155,3 +155,53 @@ def test_recomputing_after_one_more_month_keeps_the_ids() -> None:
         assert abs(old["centroid_lon"] - new["centroid_lon"]) < 5e-4
     assert result.new["relation"].value_counts()["new"] == 1
     assert result.lineage.empty
+
+
+def test_sliding_window_split_and_merge_end_to_end() -> None:
+    """Two places joined by a run of busy points in spring split when the window moves on."""
+    months = [f"2025-{m:02d}" for m in range(1, 10)]
+    places = planted_frame(
+        [(0.0, 0.0), (500.0, 0.0)], per_cluster=[400, 300], noise=0, months=months, seed=5
+    )
+    bridge = planted_frame(
+        [(x, 0.0) for x in range(100, 450, 50)],
+        per_cluster=15,
+        spread_m=5,
+        noise=0,
+        months=months[:3],
+        seed=6,
+    )
+    frame = pd.concat([places, bridge], ignore_index=True)
+    month = frame["month"].dt.month
+
+    spring = find_hotspots(frame[month <= 6])
+    assert len(spring) == 1
+    register = pd.Series({"HS-1": spring.loc[0, "cells"]})
+
+    summer = find_hotspots(frame[month >= 4])
+    assert len(summer) == 2
+    split = match_to_register(summer["cells"], register)
+    assert split.new["relation"].tolist() == ["split-from", "split-from"]
+    assert set(split.lineage["kind"]) == {"split"}
+    assert split.lineage["parent_id"].tolist() == ["HS-1", "HS-1"]
+    # the part sharing more cells with the spring hotspot keeps its id, the other gets a new one
+    keeper = split.lineage.sort_values("shared_cells")["child"].iloc[-1]
+    assert split.new["matched_id"].to_dict() == {keeper: "HS-1", 1 - keeper: None}
+
+    register = pd.Series(
+        {"HS-1": summer.loc[keeper, "cells"], "HS-2": summer.loc[1 - keeper, "cells"]}
+    )
+    whole = find_hotspots(frame)
+    assert len(whole) == 1
+    merge = match_to_register(whole["cells"], register)
+    assert merge.new.loc[0, "relation"] == "merged-from"
+    kept = merge.new.loc[0, "matched_id"]
+    # most shared cells wins; a tie goes to the register hotspot listed first
+    ranked = merge.lineage.sort_values(["shared_cells", "parent_id"], ascending=[False, True])
+    assert kept == ranked["parent_id"].iloc[0]
+    assert merge.existing["status"].to_dict() == {
+        "HS-1": "active" if kept == "HS-1" else "not currently active",
+        "HS-2": "active" if kept == "HS-2" else "not currently active",
+    }
+    assert sorted(merge.lineage["parent_id"]) == ["HS-1", "HS-2"]
+    assert set(merge.lineage["kind"]) == {"merge"}
