@@ -228,3 +228,19 @@ def test_missing_columns_are_refused(planted: pd.DataFrame) -> None:
         find_hotspots(planted.drop(columns=["month"]))
     with pytest.raises(InputError, match="lacks the column"):
         label_points(planted.drop(columns=["lat"]))
+
+
+def test_month_formats_and_missing_categories(planted: pd.DataFrame) -> None:
+    expected = find_hotspots(planted)
+    as_text = planted.assign(month=planted["month"].dt.strftime("%Y-%m"))
+    as_dates = planted.assign(month=list(planted["month"].dt.date))
+    as_periods = planted.assign(month=planted["month"].dt.to_period("M"))
+    for frame in (as_text, as_dates, as_periods):
+        spots = find_hotspots(frame)
+        assert spots["by_month"].tolist() == expected["by_month"].tolist()
+    unnamed = planted.assign(category=planted["category"].where(planted.index % 2 == 0))
+    spots = find_hotspots(unnamed)
+    assert all("unknown" in c for c in spots["by_category"])
+    assert [sum(c.values()) for c in spots["by_category"]] == spots["n_incidents"].tolist()
+    with pytest.raises(InputError, match="no month"):
+        find_hotspots(planted.assign(month=pd.NaT))
