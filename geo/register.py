@@ -75,6 +75,9 @@ class MatchResult:
         parent's id has an edge too, so the register can show "12 split into 12 and 40".
     measure, threshold
         The similarity used and its threshold, to show beside the result.
+    links
+        Every link at or above the threshold (``new``, ``existing``, ``shared_cells``,
+        ``similarity``), strongest first: the evidence behind the relations.
     """
 
     new: pd.DataFrame
