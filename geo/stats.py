@@ -344,6 +344,9 @@ def emerging_hot_spots(
       step, never hot before that run, hot in under 90 % of steps;
     - **sporadic**: hot in the final step, under 90 % hot, on and off, never cold.
 
+    As in ESRI's tool, use at least ten time steps: with fewer, "mostly" and the trend test
+    mean little (with five months, a Mann-Kendall trend needs a perfectly monotonic series).
+
     Cold spots mirror these (cold for hot, falling z for intensifying). A cell with a hot class
     keeps it; otherwise it takes its cold class, else ``no pattern``.
 
