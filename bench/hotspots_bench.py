@@ -1,0 +1,249 @@
+"""Benchmark hotspot finding against plain DBSCAN, and register matching.
+
+Run: ``.venv/bin/python bench/hotspots_bench.py`` (about two minutes on two cores). Options:
+``--n`` incidents (default 1,000,000), ``--locations`` distinct map points (default 100,000),
+``--plain-sizes`` sizes at which plain scikit-learn DBSCAN on all points is also measured,
+``--plain-timeout`` seconds and ``--plain-memory-gb`` address-space cap for each plain run.
+
+Each measurement runs in a fresh subprocess that first generates the same synthetic data (fixed
+seed; generation is not timed), so the peak resident memory it reports (``ru_maxrss``) belongs
+to that task alone; "above data" subtracts the resident memory measured just before the task.
+
+The synthetic data imitate police.uk street files: incidents sit on ~100k snapped map points in
+a 40 km x 40 km county, most of them in towns, with a heavy-tailed number of incidents per point
+(a few busy streets, many quiet ones), spread over 36 months and the police.uk categories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from geo.schema import POLICE_UK_CATEGORIES  # noqa: E402
+
+EPS_M = 150.0
+MIN_SAMPLES = 10
+
+
+def make_incidents(n: int, locations: int, *, seed: int = 42) -> pd.DataFrame:
+    """Police.uk-like incidents on snapped map points (see the module docstring)."""
+    from pyproj import Transformer
+
+    from geo.cells import points_to_cells
+
+    rng = np.random.default_rng(seed)
+    towns = rng.uniform(-18_000, 18_000, size=(40, 2))
+    in_town = int(locations * 0.7)
+    town_of = rng.integers(0, len(towns), in_town)
+    spread = rng.uniform(400, 2_000, len(towns))[town_of]
+    xy_town = towns[town_of] + rng.normal(0, 1, (in_town, 2)) * spread[:, None]
+    xy_rural = rng.uniform(-20_000, 20_000, (locations - in_town, 2))
+    xy = np.vstack([xy_town, xy_rural]) + np.array([392_000.0, 323_000.0])
+    xy = np.round(xy / 5) * 5  # snapped map points
+    weight = rng.lognormal(0.0, 1.3, locations)
+    point = rng.choice(locations, size=n, p=weight / weight.sum())
+    lon, lat = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(
+        xy[point, 0], xy[point, 1]
+    )
+    lat, lon = np.round(lat, 6), np.round(lon, 6)
+    months = pd.date_range("2023-01-01", periods=36, freq="MS")
+    return pd.DataFrame(
+        {
+            "kind": "incident",
+            "category": pd.Categorical.from_codes(
+                rng.integers(0, len(POLICE_UK_CATEGORIES), n), POLICE_UK_CATEGORIES
+            ).astype(str),
+            "month": months[rng.integers(0, len(months), n)],
+            "lat": lat,
+            "lon": lon,
+            "h3_cell": points_to_cells(lat, lon),
+            "district_code": np.where(xy[point, 0] < 392_000, "E07000197", "E07000198"),
+        }
+    )
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _task(name: str, n: int, locations: int) -> dict[str, float | int | str]:
+    """Run one measurement: ``hotspots`` (find_hotspots), ``labels`` or ``plain`` DBSCAN."""
+    from sklearn.cluster import DBSCAN
+
+    from geo.hotspots import find_hotspots, label_points, project_to_bng
+
+    frame = make_incidents(n, locations)
+    label_points(frame.iloc[:100])  # warm up imports and the projection, untimed
+    before = _rss_mb()
+    out: dict[str, float | int | str] = {"task": name, "n": n}
+    start = time.perf_counter()
+    if name == "hotspots":
+        spots = find_hotspots(frame, eps_m=EPS_M, min_samples=MIN_SAMPLES)
+        out["seconds"] = time.perf_counter() - start
+        out["hotspots"] = len(spots)
+        out["distinct_locations"] = int(spots.attrs["parameters"]["n_locations"])
+        out["in_hotspots"] = float(spots["n_incidents"].sum() / n)
+    elif name == "labels":
+        labels = label_points(frame, eps_m=EPS_M, min_samples=MIN_SAMPLES).to_numpy()
+        out["seconds"] = time.perf_counter() - start
+        out["hotspots"] = int(labels.max() + 1)
+    elif name == "plain":
+        x, y = project_to_bng(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+        labels = DBSCAN(eps=EPS_M, min_samples=MIN_SAMPLES).fit(np.column_stack([x, y])).labels_
+        out["seconds"] = time.perf_counter() - start
+        out["hotspots"] = int(labels.max() + 1)
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["rss_before_mb"] = before
+    if name == "hotspots":
+        out["neighbour_pairs_all_points"] = _all_point_pairs(frame)
+    return out
+
+
+def _all_point_pairs(frame: pd.DataFrame) -> int:
+    """Neighbour pairs plain DBSCAN must hold for all points (from the weighted distinct points)."""
+    from sklearn.neighbors import KDTree
+
+    from geo.hotspots import project_to_bng
+
+    x, y = project_to_bng(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    key = np.rint(x * 100).astype(np.int64) * (1 << 32) + np.rint(y * 100).astype(np.int64)
+    codes, _ = pd.factorize(key)
+    weight = np.bincount(codes).astype(np.float64)
+    first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+    points = np.column_stack([x[first], y[first]])
+    tree = KDTree(points)
+    total = 0.0
+    for start in range(0, len(points), 20_000):
+        neighbours = tree.query_radius(points[start : start + 20_000], r=EPS_M)
+        total += sum(
+            w * weight[nb].sum()
+            for w, nb in zip(weight[start : start + 20_000], neighbours, strict=True)
+        )
+    return int(total)
+
+
+def _run_child(name: str, n: int, locations: int, *, timeout: float, memory_gb: float) -> dict:
+    code = (
+        f"import json, resource, sys; sys.path.insert(0, {str(ROOT)!r}); "
+        "from bench.hotspots_bench import _task; "
+        f"cap = int({memory_gb!r} * 2**30); "
+        "resource.setrlimit(resource.RLIMIT_AS, (cap, cap)) if cap > 0 else None; "
+        f"print(json.dumps(_task({name!r}, {n}, {locations})))"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        return {"task": name, "n": n, "error": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        if "MemoryError" in done.stderr or "Cannot allocate" in done.stderr:
+            last = f"out of memory under the {memory_gb:g} GB cap ({last})"
+        return {"task": name, "n": n, "error": last}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _line(result: dict) -> str:
+    if "error" in result:
+        return f"  {result['task']:<8} n={result['n']:>9,}  FAILED: {result['error']}"
+    return (
+        f"  {result['task']:<8} n={result['n']:>9,}  {result['seconds']:7.2f} s  "
+        f"peak RSS {result['peak_rss_mb']:7.0f} MB "
+        f"({result['peak_rss_mb'] - result['rss_before_mb']:6.0f} MB above data)  "
+        f"hotspots {result['hotspots']:,}"
+    )
+
+
+def bench_register(n_new: int = 5_000, n_old: int = 5_000, *, seed: int = 1) -> None:
+    """Time :func:`geo.register.match_to_register` on realistic overlapping cell sets."""
+    import h3
+
+    from geo.register import match_to_register
+
+    rng = np.random.default_rng(seed)
+    origin = h3.latlng_to_cell(52.8, -2.1, 10)
+    centres = [h3.str_to_int(c) for c in h3.grid_disk(origin, 400)]
+    chosen = rng.choice(len(centres), n_old, replace=False)
+    existing = {}
+    new = {}
+    for i, c in enumerate(chosen):
+        cell = h3.int_to_str(centres[c])
+        disk = np.array([h3.str_to_int(x) for x in h3.grid_disk(cell, int(rng.integers(1, 5)))])
+        existing[f"HS-{i}"] = disk
+        keep = rng.random(len(disk)) > 0.15  # the next run loses some cells and gains a ring
+        ring = np.array([h3.str_to_int(x) for x in h3.grid_ring(cell, 5)])
+        new[i] = np.concatenate([disk[keep], ring[rng.random(len(ring)) > 0.7]])
+    new = dict(list(new.items())[:n_new])
+    start = time.perf_counter()
+    result = match_to_register(new, existing)
+    seconds = time.perf_counter() - start
+    cells = sum(len(v) for v in new.values()) + sum(len(v) for v in existing.values())
+    counts = result.new["relation"].value_counts().to_dict()
+    print(f"Register matching: {len(new):,} new against {len(existing):,} existing hotspots")
+    print(f"  {cells:,} member cells in all; {seconds:.3f} s; relations {counts}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--locations", type=int, default=100_000)
+    parser.add_argument("--plain-sizes", type=int, nargs="*", default=[100_000, 300_000, 1_000_000])
+    parser.add_argument("--plain-timeout", type=float, default=180.0)
+    parser.add_argument("--plain-memory-gb", type=float, default=6.0)
+    parser.add_argument("--skip-register", action="store_true")
+    args = parser.parse_args()
+
+    print(f"Hotspots: eps {EPS_M:g} m, min_samples {MIN_SAMPLES}, {args.locations:,} map points")
+    ours = _run_child("hotspots", args.n, args.locations, timeout=600, memory_gb=0)
+    print(_line(ours))
+    if "error" not in ours:
+        print(
+            f"         {ours['distinct_locations']:,} distinct locations; "
+            f"{ours['in_hotspots']:.0%} of incidents in hotspots; plain DBSCAN must hold "
+            f"{ours['neighbour_pairs_all_points']:,} neighbour indices "
+            f"(~{ours['neighbour_pairs_all_points'] * 8 / 2**30:.1f} GB of int64)"
+        )
+    print("Clustering only: weighted distinct locations (labels) vs plain DBSCAN on all points")
+    for size in args.plain_sizes:
+        locations = min(args.locations, size // 10)
+        labels = _run_child("labels", size, locations, timeout=600, memory_gb=0)
+        plain = _run_child(
+            "plain", size, locations, timeout=args.plain_timeout, memory_gb=args.plain_memory_gb
+        )
+        print(_line(labels))
+        print(_line(plain))
+        if "error" not in plain and "error" not in labels:
+            above = [r["peak_rss_mb"] - r["rss_before_mb"] for r in (plain, labels)]
+            print(
+                f"         plain / labels: time x{plain['seconds'] / labels['seconds']:.1f}, "
+                f"memory above data x{above[0] / max(above[1], 1):.1f}; "
+                f"same number of hotspots: {plain['hotspots'] == labels['hotspots']}"
+            )
+    if not args.skip_register:
+        bench_register()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Mann-Kendall trend tests on many short series at once (monthly counts, Gi* z-scores).
+
+The test is computed for every row of a matrix in a few array operations, so 5,000 hotspots by
+36 months cost milliseconds. No extra dependency: :mod:`scipy.stats` gives the normal tail.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from geo._errors import InputError
+
+__all__ = ["TREND_LABELS", "mann_kendall"]
+
+#: The values of the ``direction`` column.
+TREND_LABELS: Final[tuple[str, ...]] = ("increasing", "decreasing", "no trend", "too short")
+
+#: Rows per block, so the pairwise differences of many long series stay in bounded memory.
+_CHUNK: Final[int] = 4096
+
+#: Fewer points than this give no usable Mann-Kendall variance.
+_MIN_LENGTH: Final[int] = 3
+
+
+def mann_kendall(
+    series: np.ndarray | pd.DataFrame,
+    *,
+    alpha: float = 0.05,
+    continuity: bool = True,
+) -> pd.DataFrame:
+    """Mann-Kendall trend test, with the tie correction, on every row of a matrix.
+
+    Parameters
+    ----------
+    series
+        A 2-D array (or frame) of shape ``(n_series, n_times)``, times in order along each row,
+        no missing values. A 1-D array is taken as one series.
+    alpha
+        Two-sided significance level that decides ``direction``.
+    continuity
+        Apply the usual continuity correction (``S - sign(S)``) to the z-score. Without it the
+        p-value equals :func:`scipy.stats.kendalltau` against time (asymptotic method).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series (index of the frame if one was given): ``s`` (Kendall's S),
+        ``var_s`` (tie-corrected variance), ``z``, ``p`` (two-sided), ``tau`` (Kendall's tau-a
+        = S / (n(n-1)/2)), ``slope`` (Sen's slope per time step) and ``direction``
+        (``increasing``, ``decreasing``, ``no trend``, or ``too short`` under 3 steps).
+
+    Examples
+    --------
+    >>> r = mann_kendall(np.array([[1, 2, 3, 4, 5, 6, 7, 8], [5, 5, 5, 5, 5, 5, 5, 5]]))
+    >>> r["direction"].tolist()
+    ['increasing', 'no trend']
+    >>> r["slope"].tolist()
+    [1.0, 0.0]
+    """
+    index = series.index if isinstance(series, pd.DataFrame) else None
+    x = np.asarray(series, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2:
+        msg = f"mann_kendall needs a 2-D array of series by time, not {x.ndim}-D"
+        raise InputError(msg)
+    if np.isnan(x).any():
+        msg = "mann_kendall needs complete series; fill missing time steps (e.g. with 0) first"
+        raise InputError(msg)
+    n_series, n = x.shape
+    s = np.empty(n_series)
+    var_s = np.empty(n_series)
+    slope = np.zeros(n_series)
+    for start in range(0, n_series, _CHUNK):  # bounded memory: rows x pairs per chunk
+        stop = start + _CHUNK
+        s[start:stop], var_s[start:stop], slope[start:stop] = _kendall_parts(x[start:stop])
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        numerator = s - np.sign(s) if continuity else s
+        z = np.where(var_s > 0, numerator / np.sqrt(var_s), 0.0)
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    pairs = n * (n - 1) / 2
+    tau = s / pairs if pairs else np.zeros(n_series)
+
+    direction = np.where(p < alpha, np.where(s > 0, "increasing", "decreasing"), "no trend").astype(
+        object
+    )
+    if n < _MIN_LENGTH:
+        direction[:] = "too short"
+        p = np.ones(n_series)
+        z = np.zeros(n_series)
+    return pd.DataFrame(
+        {
+            "s": s.astype(np.int64),
+            "var_s": var_s,
+            "z": z,
+            "p": p,
+            "tau": tau,
+            "slope": slope + 0.0,  # no negative zeros in output
+            "direction": pd.Series(direction, dtype="str").to_numpy(),
+        },
+        index=index,
+    )
+
+
+def _kendall_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return Kendall's S, its tie-corrected variance and Sen's slope for each row."""
+    n = x.shape[1]
+    i, j = np.triu_indices(n, k=1)
+    diffs = x[:, j] - x[:, i]  # later minus earlier, every pair
+    s = np.sign(diffs).sum(axis=1)
+    # tie correction: sum over tie groups of t(t-1)(2t+5), computed per element as f(c)/c
+    equal_count = (x[:, :, None] == x[:, None, :]).sum(axis=2).astype(np.float64)
+    ties = ((equal_count - 1) * (2 * equal_count + 5)).sum(axis=1)
+    var_s = (n * (n - 1) * (2 * n + 5) - ties) / 18.0
+    if len(i) == 0:
+        return s, var_s, np.zeros(len(x))
+    slope = np.median(diffs / (j - i)[None, :].astype(np.float64), axis=1)
+    return s, var_s, slope
