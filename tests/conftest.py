@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -130,3 +131,24 @@ def configured(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
     st.cache_data.clear()  # AppTest runs share this process's caches
     return engine
+
+
+def import_frame(engine: Engine, frame, path: Path, **kwargs):  # type: ignore[no-untyped-def]
+    """Write incidents as a CSV and import it through the real importer; return the report."""
+    from assessments.imports import import_files
+
+    columns = {
+        "lat": "latitude",
+        "lon": "longitude",
+        "month": "month",
+        "category": "category",
+        "kind": "kind",
+        "flags": "flags",
+        "age_band": "age_band",
+    }
+    out = frame[[c for c in columns if c in frame]].rename(columns=columns).copy()
+    out["month"] = pd.to_datetime(out["month"]).dt.strftime("%Y-%m")
+    if "flags" in out:
+        out["flags"] = out["flags"].fillna("").str.strip(",").str.replace(",", ";")
+    out.to_csv(path, index=False)
+    return import_files(engine, [path], **kwargs)
