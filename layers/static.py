@@ -8,6 +8,7 @@ control: suppressed cells arrive with ``count`` missing and are drawn hatched, w
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import geopandas as gpd
 import h3
@@ -60,7 +61,7 @@ def render_static_map(
         The suppression threshold, stated in the legend.
     """
     fig, ax = plt.subplots(figsize=size_inches, dpi=dpi)
-    handles = []
+    handles: list[Any] = []
     extent: list[shapely.Geometry] = []
     if hexes is not None and not hexes.empty:
         frame = gpd.GeoDataFrame(

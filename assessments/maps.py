@@ -1,0 +1,68 @@
+"""Map aggregation in the database: counts per H3 cell with a GROUP BY, never loading points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, func, literal_column, select
+
+from assessments.incidents import filter_clauses
+from assessments.models import Incident
+from geo.cells import parent_sql
+from geo.filters import IncidentFilter
+
+__all__ = ["cell_detail", "count_cells", "monthly_counts"]
+
+
+def _parent(res: int):  # type: ignore[no-untyped-def]
+    return literal_column(parent_sql("incident.h3_cell", res)).label("h3_cell")
+
+
+def count_cells(engine: Engine, filt: IncidentFilter, *, res: int) -> pd.DataFrame:
+    """Count matching incidents per cell at ``res`` (``h3_cell``, ``count``), in SQL."""
+    cell = _parent(res)
+    query = (
+        select(cell, func.count().label("count"))
+        .select_from(Incident)
+        .where(*filter_clauses(filt))
+        .group_by(cell)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame(
+        {
+            "h3_cell": np.array([r[0] for r in rows], dtype=np.int64),
+            "count": np.array([r[1] for r in rows], dtype=np.int64),
+        }
+    )
+
+
+def monthly_counts(engine: Engine, filt: IncidentFilter, *, by: str | None = None) -> pd.DataFrame:
+    """Count matching incidents per month (and per ``by`` column: kind, category, district)."""
+    columns = [Incident.month] + ([getattr(Incident, by)] if by else [])
+    query = (
+        select(*columns, func.count().label("count"))
+        .where(*filter_clauses(filt))
+        .group_by(*columns)
+        .order_by(Incident.month)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(
+            conn.execute(query).all(), columns=["month", *([by] if by else []), "count"]
+        )
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def cell_detail(engine: Engine, filt: IncidentFilter, *, cell: int, res: int) -> pd.DataFrame:
+    """Count by category and month inside one cell (raw: protect them before showing)."""
+    parent = literal_column(parent_sql("incident.h3_cell", res))
+    query = (
+        select(Incident.category, Incident.month, func.count().label("count"))
+        .where(*filter_clauses(filt), parent == int(cell))
+        .group_by(Incident.category, Incident.month)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=["category", "month", "count"])
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame

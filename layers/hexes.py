@@ -1,0 +1,160 @@
+"""Folium layers for the map: hexagons (already protected), district boundaries, legend.
+
+Functions take frames and return folium objects; they compute nothing and never call Streamlit.
+Every string put into HTML (tooltips, popups, legend) is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import branca.colormap as cm
+import folium
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+
+__all__ = ["TILES", "base_map", "district_layer", "hex_layer", "hexes_geojson", "legend_html"]
+
+#: Tile choices: OpenStreetMap (with attribution) or none, for offline and air-gapped councils.
+TILES: dict[str, dict[str, str] | None] = {
+    "OpenStreetMap": {"tiles": "OpenStreetMap"},
+    "No tiles (offline)": None,
+}
+
+#: Viridis (perceptually ordered, colour-blind safe), light to dark.
+_RAMP = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]
+_SUPPRESSED_FILL = "#bdbdbd"
+
+
+def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
+    """Return a GeoJSON FeatureCollection of hexagons with escaped ``label`` properties.
+
+    ``cells`` needs ``h3_cell`` (int64), ``count`` (shown value, missing when suppressed) and
+    ``label`` (the text to show); extra string columns become escaped properties.
+    """
+    features = []
+    for row in cells.itertuples(index=False):
+        cell = h3.int_to_str(int(np.int64(row.h3_cell).view(np.uint64)))
+        ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]
+        ring.append(ring[0])
+        count = None if pd.isna(row.count) else int(row.count)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]],
+                },
+                "properties": {"cell": cell, "count": count, "label": html.escape(str(row.label))},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _colormap(counts: pd.Series, threshold: int) -> cm.StepColormap:
+    shown = counts.dropna().astype(float)
+    top = float(shown.max()) if len(shown) else float(threshold)
+    edges = (
+        np.unique(np.quantile(shown, np.linspace(0, 1, len(_RAMP) + 1)))
+        if len(shown) > 1
+        else (np.array([threshold, max(top, threshold + 1)]))
+    )
+    edges = np.maximum(edges, threshold)
+    edges = np.unique(np.round(edges))
+    if len(edges) < 2:
+        edges = np.array([threshold, threshold + 1])
+    colours = _RAMP[: len(edges) - 1] if len(edges) - 1 <= len(_RAMP) else _RAMP
+    return cm.StepColormap(colours, index=list(edges), vmin=float(edges[0]), vmax=float(edges[-1]))
+
+
+def hex_layer(
+    cells: pd.DataFrame, *, threshold: int, name: str = "Incidents per hexagon"
+) -> tuple[folium.GeoJson, cm.StepColormap]:
+    """Return the hexagon layer and its colour scale (suppressed cells grey, no number)."""
+    colormap = _colormap(cells["count"], threshold)
+    data = hexes_geojson(cells)
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        count = feature["properties"]["count"]
+        fill = _SUPPRESSED_FILL if count is None else colormap(max(count, colormap.vmin))
+        return {"fillColor": fill, "color": "#555555", "weight": 0.4, "fillOpacity": 0.65}
+
+    layer = folium.GeoJson(
+        data,
+        name=name,
+        style_function=style,
+        highlight_function=lambda _: {"weight": 2, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["label"], aliases=["Incidents"], labels=True, sticky=False
+        ),
+    )
+    return layer, colormap
+
+
+def district_layer(
+    districts: gpd.GeoDataFrame, *, name: str = "District boundaries"
+) -> folium.GeoJson:
+    """Return district outlines with escaped names as tooltips."""
+    frame = districts[["code", "name", "geometry"]].copy()
+    frame["label"] = [
+        html.escape(f"{n} ({c})") for c, n in zip(frame["code"], frame["name"], strict=True)
+    ]
+    data = json.loads(frame[["label", "geometry"]].to_json())
+    return folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda _: {
+            "fill": False,
+            "color": "#222222",
+            "weight": 2,
+            "dashArray": "6 4",
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+    )
+
+
+def legend_html(colormap: cm.StepColormap, *, profile_text: str, note: str | None = None) -> str:
+    """Return an HTML legend (escaped) stating the colour bins and the disclosure rule."""
+    rows = []
+    index = colormap.index
+    for i, colour in enumerate(colormap.colors):
+        low, high = int(index[i]), int(index[i + 1])
+        rgb = "#{:02x}{:02x}{:02x}".format(*(int(c * 255) for c in colour[:3]))
+        rows.append(
+            f'<div><span style="background:{rgb};width:14px;height:14px;'
+            f'display:inline-block;margin-right:6px;border:1px solid #555"></span>'
+            f"{low}&ndash;{high}</div>"
+        )
+    rows.append(
+        f'<div><span style="background:{_SUPPRESSED_FILL};width:14px;height:14px;'
+        'display:inline-block;margin-right:6px;border:1px solid #555"></span>'
+        "suppressed (small count)</div>"
+    )
+    extra = f"<div style='margin-top:4px'>{html.escape(note)}</div>" if note else ""
+    return (
+        '<div id="saferplaces-legend" style="position:absolute;bottom:24px;right:10px;z-index:9999;'
+        "background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
+        'font:12px sans-serif;max-width:260px">'
+        "<b>Incidents per hexagon</b>"
+        + "".join(rows)
+        + f"<div style='margin-top:4px;color:#333'>{html.escape(profile_text)}</div>"
+        + extra
+        + "</div>"
+    )
+
+
+def base_map(
+    *, tiles: str = "OpenStreetMap", bounds: list[list[float]] | None = None
+) -> folium.Map:
+    """Return an empty map with a scale bar, fitted to ``bounds`` ([[S, W], [N, E]])."""
+    choice = TILES.get(tiles, TILES["OpenStreetMap"])
+    fmap = folium.Map(
+        tiles=choice["tiles"] if choice else None, control_scale=True, prefer_canvas=True
+    )
+    if bounds:
+        fmap.fit_bounds(bounds)
+    return fmap

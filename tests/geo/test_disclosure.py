@@ -1,0 +1,121 @@
+"""Disclosure control: no output reveals a count below the threshold, even by differencing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo import InputError
+from geo.disclosure import (
+    INTERNAL,
+    PUBLICATION,
+    effective_resolution,
+    get_profile,
+    protect_counts,
+    shown_count,
+)
+
+
+def _possible(label_count, suppressed, profile):
+    """The true values consistent with what is shown (the attacker's knowledge)."""
+    if suppressed:
+        return set(range(1, profile.threshold))
+    shown = int(label_count)
+    half = profile.rounding // 2
+    return {
+        v
+        for v in range(max(0, shown - half), shown + half + 1)
+        if v == 0 or v >= profile.threshold or profile.rounding == 1
+    }
+
+
+def test_known_answers():
+    out = protect_counts(pd.Series([0, 1, 4, 5, 7, 8, 12, 100]))
+    assert out["label"].tolist() == [
+        "0",
+        "fewer than 5",
+        "fewer than 5",
+        "5",
+        "5",
+        "10",
+        "10",
+        "100",
+    ]
+    assert out["suppressed"].tolist() == [False, True, True, False, False, False, False, False]
+    pub = protect_counts(pd.Series([9, 10, 13]), PUBLICATION)
+    assert pub["label"].tolist() == ["c", "10", "15"]
+    assert shown_count(None, PUBLICATION) == "z"
+
+
+def test_threshold_is_never_below_three():
+    with pytest.raises(InputError, match="never below 3"):
+        get_profile("internal", threshold=2)
+    assert get_profile("internal", threshold=7).threshold == 7
+
+
+def test_lone_suppressed_cell_in_a_district_gets_a_partner():
+    counts = pd.Series([3, 40, 22, 9])
+    districts = pd.Series(["A", "A", "A", "B"])
+    out = protect_counts(counts, groups=districts)
+    assert out["suppressed"].tolist() == [True, False, True, False]
+
+
+def test_missing_from_is_never_finer_than_the_coarse_resolution():
+    assert effective_resolution(9, ["incident"]) == (9, None)
+    res, note = effective_resolution(9, ["incident", "missing_from"])
+    assert res == INTERNAL.coarse_res
+    assert "never shown finer" in note
+    assert effective_resolution(10, [])[0] == INTERNAL.coarse_res  # all kinds include it
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 60), min_size=1, max_size=30),
+    st.lists(st.integers(0, 3), min_size=1, max_size=30),
+    st.sampled_from([INTERNAL, PUBLICATION, get_profile("internal", threshold=3)]),
+)
+def test_property_differencing_never_pins_down_a_small_count(wider, narrower_cut, profile):
+    """Two overlapping filters (a wider and a narrower one) and a total: subtract what is shown.
+
+    For every cell, the difference between the two filters' true counts is what an attacker
+    wants; it must never be pinned down to a single value from 1 to threshold-1.
+    """
+    n = min(len(wider), len(narrower_cut))
+    a = np.array(wider[:n])
+    b = np.maximum(a - np.array(narrower_cut[:n]), 0)  # narrower filter: a subset of the wider
+    shown_a = protect_counts(pd.Series(a), profile)
+    shown_b = protect_counts(pd.Series(b), profile)
+    for i in range(n):
+        if not shown_a["suppressed"][i] and shown_b["label"][i] == "0":
+            continue
+        options_a = _possible(shown_a["label"][i], shown_a["suppressed"][i], profile)
+        options_b = _possible(shown_b["label"][i], shown_b["suppressed"][i], profile)
+        assert a[i] in options_a  # what is shown is true to the data
+        assert b[i] in options_b
+        differences = {x - y for x in options_a for y in options_b if x >= y}
+        true_diff = a[i] - b[i]
+        if 0 < true_diff < profile.threshold:
+            assert len(differences) > 1, (a[i], b[i])
+    # A total minus the visible cells never isolates one suppressed cell either.
+    total = protect_counts(pd.Series([a.sum()]), profile)["label"][0]
+    if total != profile.suppressed_label and shown_a["suppressed"].sum() == 1:
+        visible = shown_a.loc[~shown_a["suppressed"], "label"].astype(int)
+        lo = (
+            int(total)
+            - profile.rounding // 2
+            - visible.sum()
+            - len(visible) * (profile.rounding // 2)
+        )
+        hi = (
+            int(total)
+            + profile.rounding // 2
+            - visible.sum()
+            + len(visible) * (profile.rounding // 2)
+        )
+        assert hi > lo  # a range, never one value
+    for label in shown_a["label"]:
+        if label.isdigit():
+            assert int(label) == 0 or int(label) >= profile.threshold
