@@ -21,6 +21,9 @@ PAGES = {
     "Overview": [
         st.Page("app_pages/home.py", title="Home", icon="🏠", url_path="home", default=True),
     ],
+    "Explore": [
+        st.Page("app_pages/map.py", title="Map", icon="🗺️", url_path="map"),
+    ],
     "Spaces and places": [
         st.Page("app_pages/sites.py", title="Sites & assessments", icon="📍", url_path="sites"),
         st.Page("app_pages/actions.py", title="Actions", icon="✅", url_path="actions"),

@@ -13,11 +13,13 @@ from assessments.permissions import can
 from assessments.settings import get_settings
 from assessments.store import data_version, store_has_only_samples, store_uses_samples
 from assessments.users import SignedInUser, ensure_demo_user
+from geo.disclosure import DisclosureProfile, get_profile
 
 __all__ = [
     "current_data_version",
     "current_user",
     "demo_allowed",
+    "disclosure_profile",
     "get_engine",
     "page_error",
     "require_action",
@@ -114,3 +116,8 @@ def show_sample_banner() -> None:
             "Import page.",
             icon="🧪",
         )
+
+
+def disclosure_profile(name: str = "internal") -> DisclosureProfile:
+    """The disclosure profile in force (the internal threshold comes from the settings)."""
+    return get_profile(name, threshold=get_settings().suppression_threshold)

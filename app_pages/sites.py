@@ -76,7 +76,7 @@ with list_tab:
         if event.selection.rows:
             st.session_state["sites_selected"] = int(table.iloc[event.selection.rows[0]]["id"])
             st.caption("Open the **Site** tab to see the selected site.")
-        st_folium(site_map(shown), height=420, width="stretch", returned_objects=[])
+        st_folium(site_map(shown), height=420, use_container_width=True, returned_objects=[])
 
 with site_tab:
     site_ids = shown["id"].tolist()
@@ -103,7 +103,7 @@ with site_tab:
             st_folium(
                 site_map(shown[shown["id"] == site_id]),
                 height=300,
-                width="stretch",
+                use_container_width=True,
                 returned_objects=[],
                 key=f"site_map_{site_id}",
             )

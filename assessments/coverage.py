@@ -51,6 +51,7 @@ def _register_frame(session: Session, *, active_only: bool) -> gpd.GeoDataFrame:
             "trend",
         ],
     )
+    frame["name"] = frame["name"].where(frame["name"] != "", "Hotspot " + frame["id"].astype(str))
     geometry = shapely.from_wkb(frame["boundary_wkb"].to_numpy()) if len(frame) else []
     return gpd.GeoDataFrame(frame.drop(columns="boundary_wkb"), geometry=geometry, crs=4326)
 

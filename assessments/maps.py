@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, literal_column, select
@@ -56,7 +58,7 @@ def monthly_counts(engine: Engine, filt: IncidentFilter, *, by: str | None = Non
 
 def cell_detail(engine: Engine, filt: IncidentFilter, *, cell: int, res: int) -> pd.DataFrame:
     """Count by category and month inside one cell (raw: protect them before showing)."""
-    parent = literal_column(parent_sql("incident.h3_cell", res))
+    parent: Any = literal_column(parent_sql("incident.h3_cell", res))
     query = (
         select(Incident.category, Incident.month, func.count().label("count"))
         .where(*filter_clauses(filt), parent == int(cell))

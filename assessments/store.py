@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from sqlalchemy import Engine, func, select
 
-from assessments.models import District, ImportBatch
+from assessments.models import District, ImportBatch, Incident
 
-__all__ = ["data_version", "store_has_only_samples", "store_uses_samples"]
+__all__ = [
+    "data_version",
+    "store_has_only_samples",
+    "store_summary",
+    "store_uses_samples",
+]
 
 
 def data_version(engine: Engine) -> str:
@@ -41,3 +49,64 @@ def store_has_only_samples(engine: Engine) -> bool:
         if real_batch.first() is not None or real_district.first() is not None:
             return False
     return store_uses_samples(engine)
+
+
+def store_summary(engine: Engine) -> dict[str, Any]:
+    """Summarise the store: incidents by kind, month and district, batches, freshness (SQL)."""
+    with engine.connect() as conn:
+        by_kind = {
+            k: int(n)
+            for k, n in conn.execute(select(Incident.kind, func.count()).group_by(Incident.kind))
+        }
+        by_month = [
+            {"month": str(m)[:7], "kind": k, "count": int(n)}
+            for m, k, n in conn.execute(
+                select(Incident.month, Incident.kind, func.count())
+                .group_by(Incident.month, Incident.kind)
+                .order_by(Incident.month, Incident.kind)
+            ).all()
+        ]
+        names = dict(conn.execute(select(District.code, District.name)).all())
+        by_district = [
+            {
+                "district": code,
+                "name": names.get(code, "outside every district")
+                if code
+                else "outside every district",
+                "kind": k,
+                "count": int(n),
+            }
+            for code, k, n in conn.execute(
+                select(Incident.district_code, Incident.kind, func.count())
+                .group_by(Incident.district_code, Incident.kind)
+                .order_by(Incident.district_code)
+            ).all()
+        ]
+        batches = conn.execute(select(func.count(ImportBatch.id))).scalar_one()
+        last = conn.execute(
+            select(
+                ImportBatch.file_name,
+                ImportBatch.created_by,
+                ImportBatch.created_at,
+                ImportBatch.rows_stored,
+            )
+            .order_by(ImportBatch.id.desc())
+            .limit(1)
+        ).first()
+        latest_month = conn.execute(select(func.max(Incident.month))).scalar()
+    latest = None if latest_month is None else dt.date.fromisoformat(str(latest_month)[:10])
+    age_days = None if latest is None else (dt.date.today() - latest).days
+    return {
+        "incidents": sum(by_kind.values()),
+        "by_kind": by_kind,
+        "by_month": by_month,
+        "by_district": by_district,
+        "batches": int(batches),
+        "last_import": None
+        if last is None
+        else {"file": last[0], "by": last[1], "at": str(last[2]), "stored": int(last[3])},
+        "districts": [{"code": c, "name": n} for c, n in sorted(names.items())],
+        "latest_month": None if latest is None else latest.isoformat()[:7],
+        "days_since_latest_month": age_days,
+        "samples": store_uses_samples(engine),
+    }

@@ -23,6 +23,7 @@ __all__ = ["build_parser", "main"]
 COMMAND_MODULES = [
     "cli.cmd_app",
     "cli.cmd_import",
+    "cli.cmd_data",
     "cli.cmd_users",
 ]
 

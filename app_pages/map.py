@@ -1,0 +1,204 @@
+"""Map: where harm concentrates, on H3 hexagons, filtered, with small numbers protected."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import folium
+import h3
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages.common import current_data_version, disclosure_profile, get_engine
+from assessments import maps
+from assessments.imports import load_districts
+from assessments.incidents import month_range, taxonomy_in_store
+from geo.cells import cell_to_str
+from geo.disclosure import effective_resolution, protect_counts
+from geo.filters import IncidentFilter
+from geo.hexes import DEFAULT_RES, RESOLUTIONS
+from layers.hexes import TILES, base_map, district_layer, hex_layer, legend_html
+
+engine = get_engine()
+version = current_data_version()
+profile = disclosure_profile()
+
+
+@st.cache_data(ttl=3600, max_entries=16)
+def _choices(_version: str) -> tuple[dict[str, list[str]], tuple[dt.date | None, dt.date | None]]:
+    return taxonomy_in_store(engine), month_range(engine)
+
+
+@st.cache_data(ttl=3600, max_entries=64)
+def _cells(_version: str, filt: IncidentFilter, res: int) -> pd.DataFrame:
+    return maps.count_cells(engine, filt, res=res)
+
+
+@st.cache_data(ttl=3600, max_entries=64)
+def _monthly(_version: str, filt: IncidentFilter) -> pd.DataFrame:
+    return maps.monthly_counts(engine, filt, by="kind")
+
+
+@st.cache_data(ttl=3600, max_entries=8)
+def _districts(_version: str):  # type: ignore[no-untyped-def]
+    return load_districts(engine)
+
+
+taxonomy, (first, last) = _choices(version)
+st.title("Map")
+if first is None or last is None:
+    st.info("No incidents in the store yet. Import data on the Import page.")
+    st.stop()
+
+months = [d.date() for d in pd.date_range(first, last, freq="MS")]
+params = st.query_params
+defaults = {
+    "map_from": params.get("from", str(months[max(0, len(months) - 12)])),
+    "map_to": params.get("to", str(months[-1])),
+    "map_kinds": params.get_all("kind")
+    or (["incident"] if "incident" in taxonomy["kinds"] else taxonomy["kinds"]),
+    "map_categories": params.get_all("category"),
+    "map_flags": params.get_all("flag"),
+    "map_ages": params.get_all("age"),
+    "map_districts": params.get_all("district"),
+    "map_res": int(params.get("res", DEFAULT_RES)),
+    "map_tiles": params.get("tiles", "OpenStreetMap"),
+}
+for key, value in defaults.items():
+    st.session_state.setdefault(key, value)
+
+names = _districts(version).set_index("code")["name"].to_dict()
+with st.sidebar:
+    st.subheader("Filters")
+    month_labels = [str(m) for m in months]
+    start, end = st.select_slider(
+        "Months",
+        options=month_labels,
+        value=(
+            st.session_state["map_from"]
+            if st.session_state["map_from"] in month_labels
+            else month_labels[0],
+            st.session_state["map_to"]
+            if st.session_state["map_to"] in month_labels
+            else month_labels[-1],
+        ),
+        format_func=lambda m: pd.Timestamp(m).strftime("%b %Y"),
+    )
+    kinds = st.multiselect(
+        "Kinds",
+        taxonomy["kinds"],
+        key="map_kinds",
+        help="incident, missing_from (where children went missing from), "
+        "found_at (where they were found)",
+    )
+    categories = st.multiselect("Categories", taxonomy["categories"], key="map_categories")
+    flags = st.multiselect("Exploitation flags (any of)", taxonomy["flags"], key="map_flags")
+    ages = st.multiselect("Age bands", taxonomy["age_bands"], key="map_ages")
+    districts = st.multiselect(
+        "Districts",
+        taxonomy["districts"],
+        key="map_districts",
+        format_func=lambda c: names.get(c, c),
+    )
+    res = st.select_slider(
+        "Hexagon size (H3 resolution)",
+        options=list(RESOLUTIONS),
+        key="map_res",
+        help="7: about 5 km² per hexagon; 8: 0.7 km² (town scale, the "
+        "default); 9: 0.1 km²; 10: 0.015 km² (street scale)",
+    )
+    tiles = st.radio("Background", list(TILES), key="map_tiles")
+st.session_state["map_from"], st.session_state["map_to"] = start, end
+st.query_params.from_dict(
+    {
+        "from": start,
+        "to": end,
+        "kind": kinds,
+        "category": categories,
+        "flag": flags,
+        "age": ages,
+        "district": districts,
+        "res": str(res),
+        "tiles": tiles,
+    }
+)
+
+filt = IncidentFilter(
+    start_month=dt.date.fromisoformat(start),
+    end_month=dt.date.fromisoformat(end),
+    kinds=tuple(kinds),
+    categories=tuple(categories),
+    flags=tuple(flags),
+    age_bands=tuple(ages),
+    districts=tuple(districts),
+)
+shown_res, note = effective_resolution(res, kinds, profile)
+raw = _cells(version, filt, shown_res)
+st.caption(f"{filt.describe()} · {profile.describe()}")
+if note:
+    st.warning(note)
+if raw.empty:
+    st.info("No incident matches these filters.")
+    st.stop()
+
+protected = pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], profile)], axis=1)
+centres = [h3.cell_to_latlng(cell_to_str(c)) for c in raw["h3_cell"]]
+lats, lons = [c[0] for c in centres], [c[1] for c in centres]
+fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])
+layer, colormap = hex_layer(protected, threshold=profile.threshold)
+layer.add_to(fmap)
+district_frame = _districts(version)
+if not district_frame.empty:
+    shown_districts = (
+        district_frame[district_frame["code"].isin(districts)]
+        if districts
+        else (district_frame[district_frame["code"].isin(taxonomy["districts"])])
+    )
+    district_layer(shown_districts).add_to(fmap)
+folium.LayerControl(collapsed=True).add_to(fmap)
+fmap.get_root().html.add_child(
+    folium.Element(legend_html(colormap, profile_text=profile.describe(), note=note))
+)
+
+left, right = st.columns([3, 2])
+with left:
+    clicked = st_folium(
+        fmap, height=600, use_container_width=True, returned_objects=["last_clicked"], key="map_view"
+    )
+with right:
+    st.subheader("Monthly trend")
+    monthly = _monthly(version, filt)
+    if not monthly.empty:
+        wide = monthly.pivot_table(
+            index="month", columns="kind", values="count", aggfunc="sum"
+        ).fillna(0)
+        protected_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["count"])
+        st.line_chart(protected_trend.astype("float"), height=220)
+        hidden = int(protected_trend.isna().to_numpy().sum())
+        if hidden:
+            st.caption(
+                f"{hidden} month(s) with {profile.suppressed_label} incidents are left "
+                "out of the chart."
+            )
+    st.subheader("Selected hexagon")
+    point = (clicked or {}).get("last_clicked")
+    if not point:
+        st.caption("Click a hexagon on the map to see its counts by category and month.")
+    else:
+        cell = h3.str_to_int(h3.latlng_to_cell(point["lat"], point["lng"], shown_res))
+        detail = maps.cell_detail(engine, filt, cell=cell, res=shown_res)
+        if detail.empty:
+            st.caption("No matching incidents in that hexagon.")
+        else:
+            by_category = detail.groupby("category")["count"].sum().sort_values(ascending=False)
+            table = protect_counts(by_category, profile)[["label"]].rename(
+                columns={"label": "incidents"}
+            )
+            st.dataframe(table, width="stretch")
+            by_month = detail.groupby("month")["count"].sum()
+            month_table = protect_counts(by_month, profile)[["label"]].rename(
+                columns={"label": "incidents"}
+            )
+            month_table.index = month_table.index.strftime("%b %Y")
+            st.dataframe(month_table, width="stretch")

@@ -1,0 +1,305 @@
+"""``status``, ``samples``, ``hexes``, ``hotspots``, ``sites``, ``assessments``, ``coverage``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from assessments import coverage, db, hotspot_runs, maps, samples, site_imports, store
+from assessments import register as hotspot_register
+from assessments.settings import get_settings
+from cli.identity import resolve_actor
+from geo import InputError
+from geo.cells import cell_to_str
+from geo.disclosure import effective_resolution, get_profile, protect_counts
+from geo.export import to_safe_csv
+from geo.filters import IncidentFilter
+from geo.hexes import DEFAULT_RES, RESOLUTIONS
+from geo.hotspots import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
+from geo.schema import KINDS
+from layers.hexes import hexes_geojson
+
+__all__ = ["register"]
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    engine = db.get_engine()
+    db.migrate(engine)
+    return engine
+
+
+def _month(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text + "-01" if len(text) == 7 else text).replace(day=1)
+    except ValueError as exc:
+        raise InputError(f"not a month: {text!r} (use YYYY-MM)") from exc
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="start", metavar="YYYY-MM", help="first month")
+    parser.add_argument("--to", dest="end", metavar="YYYY-MM", help="last month")
+    parser.add_argument("--kind", action="append", default=[], choices=KINDS)
+    parser.add_argument("--category", action="append", default=[])
+    parser.add_argument("--flag", action="append", default=[])
+    parser.add_argument("--age-band", action="append", default=[])
+    parser.add_argument("--district", action="append", default=[], metavar="CODE")
+
+
+def _filter(args: argparse.Namespace, *, default_kinds: tuple[str, ...] = ()) -> IncidentFilter:
+    return IncidentFilter(
+        start_month=_month(args.start),
+        end_month=_month(args.end),
+        kinds=tuple(args.kind) or default_kinds,
+        categories=tuple(args.category),
+        flags=tuple(args.flag),
+        age_bands=tuple(args.age_band),
+        districts=tuple(args.district),
+    )
+
+
+def _profile(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    return get_profile(args.profile, threshold=get_settings().suppression_threshold)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the data commands."""
+    status = subparsers.add_parser("status", help="what the store holds")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(func=_status)
+
+    smp = subparsers.add_parser("samples", help="make or load the synthetic samples")
+    ssub = smp.add_subparsers(dest="samples_command", metavar="SAMPLES_COMMAND")
+    ssub.required = True
+    make = ssub.add_parser("make", help="regenerate the sample files (seeded)")
+    make.add_argument("--out", type=Path, help="folder (default: data/samples)")
+    make.set_defaults(func=_samples_make)
+    load = ssub.add_parser("load", help="load the samples into the store")
+    load.add_argument("--json", action="store_true", help="print JSON")
+    load.set_defaults(func=_samples_load)
+
+    hexes = subparsers.add_parser(
+        "hexes", help="write suppressed hexagon counts (as the map shows them)"
+    )
+    hexes.add_argument("--res", type=int, default=DEFAULT_RES, choices=RESOLUTIONS)
+    _add_filters(hexes)
+    hexes.add_argument("--format", choices=["csv", "geojson"], default="csv")
+    hexes.add_argument("--profile", choices=["internal", "publication"], default="internal")
+    hexes.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    hexes.set_defaults(func=_hexes)
+
+    hot = subparsers.add_parser("hotspots", help="compute hotspots and read the register")
+    hsub = hot.add_subparsers(dest="hotspots_command", metavar="HOTSPOTS_COMMAND")
+    hsub.required = True
+    compute = hsub.add_parser("compute", help="run DBSCAN and update the register")
+    _add_filters(compute)
+    compute.add_argument("--eps-m", type=float, default=DEFAULT_EPS_M)
+    compute.add_argument("--min-samples", type=int, default=DEFAULT_MIN_SAMPLES)
+    compute.add_argument("--json", action="store_true", help="print JSON")
+    compute.set_defaults(func=_hotspots_compute)
+    lst = hsub.add_parser("list", help="list the register")
+    lst.add_argument("--active", action="store_true", help="currently active hotspots only")
+    lst.add_argument("--profile", choices=["internal", "publication"], default="internal")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    lst.set_defaults(func=_hotspots_list)
+
+    for kind, loader in (
+        ("sites", site_imports.import_sites),
+        ("assessments", site_imports.import_assessments),
+        ("actions", site_imports.import_actions),
+    ):
+        parser = subparsers.add_parser(kind, help=f"import or export {kind} (CSV/XLSX)")
+        sub = parser.add_subparsers(dest=f"{kind}_command", metavar="COMMAND")
+        sub.required = True
+        imp = sub.add_parser("import", help=f"import {kind}; every row reported")
+        imp.add_argument("path", type=Path)
+        imp.add_argument("--sheet")
+        imp.add_argument("--json", action="store_true", help="print JSON")
+        imp.set_defaults(func=_records_import, loader=loader)
+        exp = sub.add_parser("export", help="export sites, assessments and actions")
+        exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+        exp.add_argument(
+            "--out", type=Path, required=True, help="folder (csv: one file per table) or .xlsx file"
+        )
+        exp.set_defaults(func=_records_export)
+
+    cov = subparsers.add_parser("coverage", help="hotspots with their assessment coverage")
+    cov.add_argument("--json", action="store_true", help="print JSON")
+    cov.set_defaults(func=_coverage)
+
+
+def _status(args: argparse.Namespace) -> int:
+    summary = store.store_summary(_engine())
+    if args.json:
+        print(json.dumps(summary, default=str))
+        return 0
+    print(
+        f"incidents: {summary['incidents']:,} in {summary['batches']} batches"
+        + (" (SYNTHETIC samples)" if summary["samples"] else "")
+    )
+    for kind, n in summary["by_kind"].items():
+        print(f"  {kind:<14} {n:>9,}")
+    print(f"districts: {len(summary['districts'])}; latest month: {summary['latest_month']}")
+    return 0
+
+
+def _samples_make(args: argparse.Namespace) -> int:
+    from importlib import util
+
+    from assessments.settings import SAMPLES_DIR
+
+    spec = util.spec_from_file_location("make_samples", SAMPLES_DIR / "make_samples.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make(args.out or SAMPLES_DIR)
+    print(f"wrote the synthetic samples to {args.out or SAMPLES_DIR}")
+    return 0
+
+
+def _samples_load(args: argparse.Namespace) -> int:
+    summary = samples.load_samples(_engine())
+    print(json.dumps(summary, default=str) if args.json else "loaded the synthetic samples")
+    return 0
+
+
+def _hexes(args: argparse.Namespace) -> int:
+    engine = _engine()
+    profile = _profile(args)
+    filt = _filter(args)
+    res, note = effective_resolution(args.res, filt.kinds, profile)
+    raw = maps.count_cells(engine, filt, res=res)
+    protected = pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], profile)], axis=1)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    if args.format == "geojson":
+        data = hexes_geojson(protected)
+        data["properties"] = {
+            "profile": profile.describe(),
+            "filter": filt.describe(),
+            "resolution": res,
+        }
+        for feature in data["features"]:
+            feature["properties"]["suppressed"] = feature["properties"]["count"] is None
+        text = json.dumps(data)
+        payload = text.encode()
+    else:
+        table = pd.DataFrame(
+            {
+                "cell": [cell_to_str(c) for c in protected["h3_cell"]],
+                "count": protected["count"],
+                "suppressed": protected["suppressed"],
+            }
+        )
+        table["resolution"] = res
+        table["profile"] = profile.name
+        payload = to_safe_csv(table)
+    if args.out:
+        args.out.write_bytes(payload)
+    else:
+        sys.stdout.write(payload.decode("utf-8-sig"))
+    return 0
+
+
+def _hotspots_compute(args: argparse.Namespace) -> int:
+    engine = _engine()
+    summary = hotspot_runs.register_run(
+        engine,
+        actor=resolve_actor(args, engine),
+        filt=_filter(args, default_kinds=("incident",)),
+        eps_m=args.eps_m,
+        min_samples=args.min_samples,
+    )
+    if args.json:
+        print(json.dumps(summary.as_json()))
+    else:
+        print(
+            f"run {summary.run_id}: {summary.n_hotspots} hotspots ({summary.new} new, "
+            f"{summary.continued} continued, {summary.split} split, {summary.merged} merged, "
+            f"{summary.inactive} no longer active); eps {args.eps_m} m, min_samples "
+            f"{args.min_samples}"
+        )
+    return 0
+
+
+def _hotspots_list(args: argparse.Namespace) -> int:
+    profile = _profile(args)
+    with Session(_engine()) as session:
+        frame = hotspot_register.list_register(session, active_only=args.active)
+    protected = protect_counts(frame["n_incidents"], profile)
+    frame = frame.assign(n_incidents=protected["label"])
+    columns = [
+        "id",
+        "name",
+        "source",
+        "status",
+        "active",
+        "n_incidents",
+        "districts",
+        "first_month",
+        "last_month",
+        "trend",
+        "trend_p",
+    ]
+    if args.json:
+        print(
+            json.dumps(
+                {"profile": profile.describe(), "hotspots": frame[columns].to_dict("records")},
+                default=str,
+            )
+        )
+    else:
+        print(frame[columns].to_string(index=False))
+    return 0
+
+
+def _records_import(args: argparse.Namespace) -> int:
+    engine = _engine()
+    report = args.loader(engine, args.path, actor=resolve_actor(args, engine), sheet=args.sheet)
+    if args.json:
+        print(json.dumps({**report.as_json(), "rejects": report.rejects}))
+    else:
+        print(
+            f"{report.file}: read {report.read}, stored {report.stored}, rejected {report.rejected}"
+        )
+        for line, reason in report.rejects:
+            print(f"  line {line}: {reason}")
+    return 0
+
+
+def _records_export(args: argparse.Namespace) -> int:
+    engine = _engine()
+    data = site_imports.export_records(engine, fmt=args.format, actor=resolve_actor(args, engine))
+    if isinstance(data, bytes):
+        args.out.write_bytes(data)
+    else:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, content in data.items():
+            (args.out / f"{name}.csv").write_bytes(content)
+    print(f"exported to {args.out}")
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    frame = coverage.hotspot_coverage(_engine())
+    rows = [
+        {"hotspot_id": int(r.id), "name": r.name, "state": r.state, "site_ids": list(r.site_ids)}
+        for r in frame.itertuples()
+    ]
+    if args.json:
+        print(json.dumps({"hotspots": rows}))
+    else:
+        for row in rows:
+            print(
+                f"{row['hotspot_id']:>5}  {row['state']:<12} {row['name']}  sites: "
+                f"{row['site_ids'] or '-'}"
+            )
+    return 0
