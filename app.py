@@ -23,10 +23,13 @@ PAGES = {
     ],
     "Explore": [
         st.Page("app_pages/map.py", title="Map", icon="🗺️", url_path="map"),
+        st.Page("app_pages/hotspots.py", title="Hotspots", icon="🔥", url_path="hotspots"),
     ],
     "Spaces and places": [
         st.Page("app_pages/sites.py", title="Sites & assessments", icon="📍", url_path="sites"),
         st.Page("app_pages/actions.py", title="Actions", icon="✅", url_path="actions"),
+        st.Page("app_pages/coverage.py", title="Coverage", icon="🧭", url_path="coverage"),
+        st.Page("app_pages/performance.py", title="Performance", icon="📈", url_path="performance"),
     ],
     "Data": [
         st.Page("app_pages/import_data.py", title="Import", icon="📥", url_path="import"),

@@ -1,8 +1,81 @@
-"""Home: what is in the store."""
+"""Home: what is in the store, how fresh it is, and where to go next."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from app_pages.common import current_data_version, disclosure_profile, get_engine
+from assessments.store import store_summary
+from geo.disclosure import protect_counts
+
+engine = get_engine()
+profile = disclosure_profile()
+
+
+@st.cache_data(ttl=600, max_entries=8)
+def _summary(_version: str) -> dict:  # type: ignore[type-arg]
+    return store_summary(engine)
+
+
+summary = _summary(current_data_version())
 st.title("Safer Places")
-st.caption("Place-based safeguarding: where are young people being harmed outside the home?")
+st.caption(
+    "Which places are harming young people outside the home? Maps, hotspots and "
+    "spaces-and-places assessments for the partnership."
+)
+
+if not summary["incidents"]:
+    st.info(
+        "The store is empty. Import incident extracts and district boundaries on the "
+        "**Import** page to begin."
+    )
+    st.stop()
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Incidents", f"{summary['by_kind'].get('incident', 0):,}")
+c2.metric(
+    "Missing-from / found-at",
+    f"{summary['by_kind'].get('missing_from', 0):,} / {summary['by_kind'].get('found_at', 0):,}",
+)
+c3.metric("Districts", len(summary["districts"]))
+freshness = summary["days_since_latest_month"]
+c4.metric(
+    "Latest month held",
+    summary["latest_month"] or "none",
+    help="Police.uk publishes each month about six weeks after it ends.",
+)
+if freshness is not None and freshness > 75:
+    st.warning(f"The newest data is {freshness} days old: import the latest extract.")
+
+st.subheader("Incidents by month")
+by_month = pd.DataFrame(summary["by_month"])
+wide = by_month.pivot_table(index="month", columns="kind", values="count", aggfunc="sum").fillna(0)
+protected = wide.apply(lambda col: protect_counts(col.astype(int), profile)["count"])
+st.bar_chart(protected.astype(float), height=260)
+
+st.subheader("By district")
+by_district = pd.DataFrame(summary["by_district"])
+table = (
+    by_district.pivot_table(
+        index=["district", "name"], columns="kind", values="count", aggfunc="sum", dropna=False
+    )
+    .fillna(0)
+    .astype(int)
+    .reset_index()
+)
+for kind in [c for c in table.columns if c not in ("district", "name")]:
+    table[kind] = protect_counts(table[kind], profile)["label"]
+st.dataframe(table.rename(columns={"district": "code"}), hide_index=True, width="stretch")
+st.caption(profile.describe())
+
+last = summary["last_import"]
+if last:
+    st.caption(
+        f"Last import: {last['file']} by {last['by']} at {last['at'][:16]} "
+        f"({last['stored']:,} rows)."
+    )
+st.markdown(
+    "**Next:** explore the **Map**, review the **Hotspots** register for the next "
+    "strategy meeting, or check **Coverage** of assessments."
+)

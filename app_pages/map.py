@@ -164,7 +164,11 @@ fmap.get_root().html.add_child(
 left, right = st.columns([3, 2])
 with left:
     clicked = st_folium(
-        fmap, height=600, use_container_width=True, returned_objects=["last_clicked"], key="map_view"
+        fmap,
+        height=600,
+        use_container_width=True,
+        returned_objects=["last_clicked"],
+        key="map_view",
     )
 with right:
     st.subheader("Monthly trend")

@@ -1,0 +1,287 @@
+"""Hotspots: the register strategy meetings run from: priorities, trends, decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+import streamlit as st
+from sqlalchemy.orm import Session
+from streamlit_folium import st_folium
+
+from app_pages.common import current_data_version, current_user, disclosure_profile, get_engine
+from assessments import coverage, hotspot_runs
+from assessments import register as reg
+from assessments.imports import load_districts
+from assessments.models import Hotspot
+from assessments.permissions import can
+from geo import ConflictError, InputError
+from geo.disclosure import protect_counts
+from geo.export import to_safe_csv
+from geo.filters import IncidentFilter
+from geo.hotspots import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
+from geo.priority import FORMULA, priority_scores
+from layers.hexes import base_map, district_layer
+
+user = current_user()
+assert user is not None
+engine = get_engine()
+profile = disclosure_profile()
+version = current_data_version()
+st.session_state.setdefault("hotspots_selected", None)
+
+st.title("Hotspots")
+st.caption(
+    "The register of places of concern: stable identities across runs, status, trend, "
+    "assessment coverage and the decisions of strategy meetings."
+)
+
+if can(user, "compute_hotspots"):
+    with st.expander("Recompute hotspots"):
+        with st.form("hotspots_compute"):
+            c1, c2, c3 = st.columns(3)
+            eps = c1.number_input(
+                "Distance (metres)",
+                50,
+                1000,
+                int(DEFAULT_EPS_M),
+                step=25,
+                help="Incidents within this distance are neighbours (150 m: "
+                "a street block or a small park).",
+            )
+            min_samples = c2.number_input(
+                "Incidents needed",
+                3,
+                500,
+                DEFAULT_MIN_SAMPLES,
+                help="A hotspot needs at least this many incidents "
+                "within the distance of one place.",
+            )
+            months = c3.number_input("Months back", 1, 60, 12)
+            go = st.form_submit_button("Compute and update the register", type="primary")
+        if go:
+            with st.status("Finding hotspots...") as status:
+                last = pd.Timestamp.today().normalize().replace(day=1)
+                from assessments.incidents import month_range
+
+                latest = month_range(engine)[1]
+                end = pd.Timestamp(latest) if latest else last
+                filt = IncidentFilter(
+                    kinds=("incident",),
+                    start_month=(end - pd.DateOffset(months=int(months) - 1)).date(),
+                )
+                summary = hotspot_runs.register_run(
+                    engine, actor=user, filt=filt, eps_m=float(eps), min_samples=int(min_samples)
+                )
+                status.update(
+                    label=f"Run {summary.run_id}: {summary.n_hotspots} hotspots "
+                    f"({summary.new} new, {summary.continued} continued, "
+                    f"{summary.split} split, {summary.merged} merged, "
+                    f"{summary.inactive} no longer active)",
+                    state="complete",
+                )
+
+
+@st.cache_data(ttl=600, max_entries=16)
+def _register(_version: str, _nonce: int) -> gpd.GeoDataFrame:
+    return coverage.hotspot_coverage(engine, active_only=False)
+
+
+with Session(engine) as session:
+    nonce = int(session.query(Hotspot).count() + sum(h.version for h in session.query(Hotspot)))
+states = _register(version, nonce)
+with Session(engine) as session:
+    listing = reg.list_register(session)
+if listing.empty:
+    st.info("The register is empty: compute hotspots above, or add a place of concern.")
+    st.stop()
+
+merged = listing.merge(states[["id", "state", "site_ids"]], on="id", how="left")
+merged["priority"] = priority_scores(merged).round(1)
+active_only = st.toggle("Currently active only", value=True)
+shown = merged[merged["active"]] if active_only else merged
+shown = shown.sort_values("priority", ascending=False)
+table = shown.assign(
+    incidents=protect_counts(shown["n_incidents"], profile)["label"].to_numpy(),
+    districts=shown["districts"].map(lambda d: ", ".join(d)),
+    trend=shown["trend"].fillna("-"),
+)[
+    [
+        "id",
+        "name",
+        "priority",
+        "status",
+        "state",
+        "incidents",
+        "trend",
+        "districts",
+        "first_month",
+        "last_month",
+    ]
+].rename(columns={"state": "assessment coverage"})
+st.caption(f"Sorted by priority: {FORMULA}. {profile.describe()}.")
+event = st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key="hotspots_table",
+)
+if event.selection.rows:
+    st.session_state["hotspots_selected"] = int(table.iloc[event.selection.rows[0]]["id"])
+st.download_button(
+    "Download the list (CSV)",
+    data=to_safe_csv(table),
+    file_name=f"hotspots-{dt.date.today()}.csv",
+    mime="text/csv",
+)
+
+fmap = base_map()
+geo_shown = states[states["id"].isin(shown["id"])]
+if not geo_shown.empty:
+    minx, miny, maxx, maxy = geo_shown.total_bounds
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    for row in geo_shown.itertuples():
+        colour = {
+            "unassessed": "#d55e00",
+            "overdue": "#e69f00",
+            "in progress": "#56b4e9",
+            "assessed": "#009e73",
+        }.get(row.state, "#555555")
+        folium.GeoJson(
+            shapely.geometry.mapping(row.geometry),
+            style_function=lambda _, c=colour: {"color": c, "weight": 2, "fillOpacity": 0.25},
+            tooltip=html.escape(f"{row.name}: {row.state}"),
+        ).add_to(fmap)
+districts = load_districts(engine)
+if not districts.empty:
+    district_layer(districts).add_to(fmap)
+st_folium(fmap, height=420, use_container_width=True, returned_objects=[], key="hotspots_map")
+
+selected = st.session_state["hotspots_selected"] or int(table.iloc[0]["id"])
+st.subheader("Hotspot detail")
+selected = st.selectbox(
+    "Hotspot",
+    table["id"].tolist(),
+    index=table["id"].tolist().index(selected) if selected in table["id"].tolist() else 0,
+    format_func=lambda i: f"#{i} {shown.set_index('id').loc[i, 'name']}",
+)
+with Session(engine) as session:
+    hotspot = reg.get_hotspot(session, selected)
+    history = reg.hotspot_history(session, selected)
+    record = {
+        "version": hotspot.version,
+        "status": hotspot.status,
+        "by_month": dict(hotspot.by_month or {}),
+        "by_category": dict(hotspot.by_category or {}),
+        "reason": hotspot.reason,
+        "source": hotspot.source,
+    }
+left, right = st.columns(2)
+with left:
+    if record["by_month"]:
+        months = pd.Series(record["by_month"]).sort_index()
+        trend = protect_counts(months.astype(int), profile)["count"].astype(float)
+        trend.index = pd.to_datetime(trend.index)
+        st.markdown("**Incidents by month**")
+        st.bar_chart(trend, height=220)
+    if record["by_category"]:
+        cats = pd.Series(record["by_category"]).sort_values(ascending=False)
+        st.markdown("**Categories**")
+        st.dataframe(
+            protect_counts(cats, profile)[["label"]].rename(columns={"label": "incidents"}),
+            width="stretch",
+        )
+    if record["source"] == "manual":
+        st.info(f"Added by hand: {record['reason']}")
+with right:
+    site_ids = (
+        states.set_index("id").loc[selected, "site_ids"] if selected in set(states["id"]) else []
+    )
+    st.markdown(f"**Sites inside**: {len(site_ids)} (see Sites & assessments)")
+    st.markdown("**Meeting decisions**")
+    st.dataframe(history["meeting_notes"], hide_index=True, width="stretch")
+    st.markdown("**Status history**")
+    st.dataframe(history["status_changes"], hide_index=True, width="stretch")
+    if not history["lineage"].empty:
+        st.markdown("**Lineage** (splits and merges)")
+        st.dataframe(history["lineage"], hide_index=True, width="stretch")
+
+if can(user, "edit_register"):
+    c1, c2 = st.columns(2)
+    with c1, st.form(f"status_{selected}_{record['version']}"):
+        st.markdown("**Change status**")
+        status = st.selectbox("Status", reg.STATUSES, index=reg.STATUSES.index(record["status"]))
+        reason = st.text_input("Why (the meeting's reason)")
+        change = st.form_submit_button("Save status")
+    if change:
+        try:
+            with Session(engine) as session, session.begin():
+                reg.set_status(
+                    session,
+                    actor=user,
+                    hotspot_id=selected,
+                    expected_version=record["version"],
+                    status=status,
+                    reason=reason,
+                )
+        except (InputError, ConflictError) as exc:
+            st.error(str(exc))
+        else:
+            st.success("Status saved.")
+            st.rerun()
+    with c2, st.form(f"note_{selected}"):
+        st.markdown("**Record a meeting decision**")
+        meeting = st.date_input("Meeting date", value=dt.date.today())
+        decision = st.text_area("Decision")
+        owner = st.text_input("Owner")
+        due = st.date_input("Due", value=None)
+        add = st.form_submit_button("Save decision")
+    if add:
+        try:
+            with Session(engine) as session, session.begin():
+                reg.add_meeting_note(
+                    session,
+                    actor=user,
+                    hotspot_id=selected,
+                    meeting_date=meeting,
+                    decision=decision,
+                    owner=owner,
+                    due_on=due,
+                )
+        except InputError as exc:
+            st.error(str(exc))
+        else:
+            st.success("Decision recorded.")
+            st.rerun()
+    with st.expander("Add a place of concern named by the panel (not from data)"):
+        with st.form("place_of_concern"):
+            name = st.text_input("Name of the place")
+            c1, c2, c3 = st.columns(3)
+            lat = c1.number_input("Latitude", value=52.8, format="%.5f")
+            lon = c2.number_input("Longitude", value=-2.1, format="%.5f")
+            radius = c3.number_input("Radius (m)", 25, 2000, 150)
+            why = st.text_area("Why the panel is concerned (no names or personal details)")
+            added = st.form_submit_button("Add to the register")
+        if added:
+            try:
+                with Session(engine) as session, session.begin():
+                    reg.add_place_of_concern(
+                        session,
+                        actor=user,
+                        name=name,
+                        lat=lat,
+                        lon=lon,
+                        radius_m=float(radius),
+                        reason=why,
+                    )
+            except InputError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Added {name}.")
+                st.rerun()

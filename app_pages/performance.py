@@ -1,0 +1,72 @@
+"""Performance framework: is the work happening, and is it making places safer?"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import disclosure_profile, get_engine
+from assessments.imports import load_districts
+from assessments.performance import performance_report
+from geo.disclosure import protect_counts
+from geo.export import to_safe_xlsx
+from geo.outcomes import CAVEAT
+
+engine = get_engine()
+profile = disclosure_profile()
+
+st.title("Performance framework")
+st.caption(
+    "For scrutiny committees and the partnership board: hotspots identified, assessed and "
+    "closed; assessments on time; actions by agency; outcomes in assessed places."
+)
+today = dt.date.today()
+c1, c2, c3 = st.columns(3)
+start = c1.date_input("From", value=today.replace(day=1) - pd.DateOffset(months=12))
+end = c2.date_input("To", value=today)
+names = load_districts(engine).set_index("code")["name"].to_dict()
+districts = c3.multiselect(
+    "Districts (blank: partnership-wide)", list(names), format_func=lambda c: names.get(c, c)
+)
+report = performance_report(
+    engine,
+    start=pd.Timestamp(start).date(),
+    end=pd.Timestamp(end).date(),
+    districts=districts or None,
+)
+
+headline = report.headline.copy()
+is_count = headline["measure"] != "Median days from hotspot to assessment"
+headline["shown"] = headline["value"].astype(object)
+headline.loc[is_count, "shown"] = protect_counts(
+    headline.loc[is_count, "value"].fillna(0).astype(int), profile
+)["label"].to_numpy()
+cols = st.columns(3)
+for i, row in enumerate(headline.itertuples()):
+    value = row.shown if row.shown is not None and not pd.isna(row.shown) else "-"
+    cols[i % 3].metric(row.measure, value)
+
+st.subheader("Actions by agency")
+agencies = report.actions_by_agency.copy()
+for column in ("completed", "completed late", "open and late"):
+    agencies[column] = protect_counts(agencies[column], profile)["label"]
+st.dataframe(agencies, hide_index=True, width="stretch")
+st.subheader("By district")
+by_district = report.by_district.copy()
+for column in [c for c in by_district.columns if c != "district"]:
+    by_district[column] = protect_counts(by_district[column], profile)["label"]
+st.dataframe(by_district, hide_index=True, width="stretch")
+st.subheader("Incidents in assessed places, before and after")
+st.caption(CAVEAT)
+st.dataframe(report.outcomes_by_district, hide_index=True, width="stretch")
+st.download_button(
+    "Download the framework (XLSX)",
+    data=to_safe_xlsx(
+        {"headline": headline[["measure", "shown"]], "agencies": agencies, "districts": by_district}
+    ),
+    file_name=f"performance-{start}-{end}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+st.caption(profile.describe())

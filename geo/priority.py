@@ -1,0 +1,41 @@
+"""A transparent priority score for the hotspot list a strategy meeting works through.
+
+``priority = log2(1 + incidents) × trend weight × coverage weight``, where the trend weight is
+1.5 for a significant increase, 0.7 for a significant decrease and 1.0 otherwise, and the
+coverage weight is 1.3 when no current assessment covers the hotspot (unassessed or overdue),
+1.1 while one is in progress and 0.8 when it is assessed. Size matters, but with diminishing
+returns; a worsening place or one nobody has assessed moves up. The formula is shown beside the
+list so a meeting can see why a place is where it is.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FORMULA", "priority_scores"]
+
+FORMULA: Final[str] = (
+    "priority = log2(1 + incidents) × trend (increasing 1.5, decreasing 0.7, else 1.0) × "
+    "coverage (unassessed or overdue 1.3, in progress 1.1, assessed 0.8)"
+)
+_TREND: Final = {"increasing": 1.5, "decreasing": 0.7}
+_COVERAGE: Final = {"unassessed": 1.3, "overdue": 1.3, "in progress": 1.1, "assessed": 0.8}
+
+
+def priority_scores(frame: pd.DataFrame) -> pd.Series:
+    """Score hotspots from ``n_incidents``, ``trend`` and ``state`` (coverage).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"n_incidents": [100, 100], "trend": ["increasing", "no trend"],
+    ...                   "state": ["unassessed", "assessed"]})
+    >>> priority_scores(f).round(2).tolist()
+    [12.98, 5.33]
+    """
+    size = np.log2(1 + frame["n_incidents"].fillna(0).astype(float))
+    trend = frame["trend"].map(_TREND).fillna(1.0)
+    coverage = frame["state"].map(_COVERAGE).fillna(1.0)
+    return (size * trend * coverage).rename("priority")
