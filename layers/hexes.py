@@ -17,7 +17,15 @@ import h3
 import numpy as np
 import pandas as pd
 
-__all__ = ["TILES", "base_map", "district_layer", "hex_layer", "hexes_geojson", "legend_html"]
+__all__ = [
+    "LOCAL_LEAFLET",
+    "TILES",
+    "base_map",
+    "district_layer",
+    "hex_layer",
+    "hexes_geojson",
+    "legend_html",
+]
 
 #: Tile choices: OpenStreetMap (with attribution) or none, for offline and air-gapped councils.
 TILES: dict[str, dict[str, str] | None] = {
@@ -56,19 +64,16 @@ def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
 
 
 def _colormap(counts: pd.Series, threshold: int) -> cm.StepColormap:
+    """Readable, roughly logarithmic bins from the threshold to the largest shown count."""
     shown = counts.dropna().astype(float)
     top = float(shown.max()) if len(shown) else float(threshold)
-    edges = (
-        np.unique(np.quantile(shown, np.linspace(0, 1, len(_RAMP) + 1)))
-        if len(shown) > 1
-        else (np.array([threshold, max(top, threshold + 1)]))
-    )
-    edges = np.maximum(edges, threshold)
-    edges = np.unique(np.round(edges))
-    if len(edges) < 2:
-        edges = np.array([threshold, threshold + 1])
-    colours = _RAMP[: len(edges) - 1] if len(edges) - 1 <= len(_RAMP) else _RAMP
-    return cm.StepColormap(colours, index=list(edges), vmin=float(edges[0]), vmax=float(edges[-1]))
+    nice = [threshold, 10, 20, 35, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10000]
+    edges = sorted({float(e) for e in nice if threshold <= e < top} | {float(threshold)})
+    while len(edges) > len(_RAMP):
+        edges = edges[::2] if len(edges) % 2 else [*edges[:-1:2], edges[-1]]
+    edges.append(max(top, edges[-1] + 1))
+    colours = _RAMP[: len(edges) - 1]
+    return cm.StepColormap(colours, index=edges, vmin=edges[0], vmax=edges[-1])
 
 
 def hex_layer(
@@ -147,14 +152,27 @@ def legend_html(colormap: cm.StepColormap, *, profile_text: str, note: str | Non
     )
 
 
+#: Where the app serves its own copy of Leaflet (``static/leaflet``): maps work without any CDN,
+#: on closed council networks too.
+LOCAL_LEAFLET = "/app/static/leaflet"
+
+
 def base_map(
-    *, tiles: str = "OpenStreetMap", bounds: list[list[float]] | None = None
+    *,
+    tiles: str = "OpenStreetMap",
+    bounds: list[list[float]] | None = None,
+    assets: str | None = LOCAL_LEAFLET,
 ) -> folium.Map:
-    """Return an empty map with a scale bar, fitted to ``bounds`` ([[S, W], [N, E]])."""
+    """Return an empty map with a scale bar, fitted to ``bounds`` ([[S, W], [N, E]]).
+
+    ``assets`` is the URL folder of a local Leaflet (``leaflet.js``, ``leaflet.css``); ``None``
+    keeps folium's CDN links (for standalone HTML files).
+    """
     choice = TILES.get(tiles, TILES["OpenStreetMap"])
-    fmap = folium.Map(
-        tiles=choice["tiles"] if choice else None, control_scale=True, prefer_canvas=True
-    )
+    fmap = folium.Map(tiles=choice["tiles"] if choice else None, control_scale=True)
+    if assets:
+        fmap.default_js = [("leaflet", f"{assets}/leaflet.js")]
+        fmap.default_css = [("leaflet_css", f"{assets}/leaflet.css")]
     if bounds:
         fmap.fit_bounds(bounds)
     return fmap

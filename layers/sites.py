@@ -58,7 +58,9 @@ def site_layer(sites: pd.DataFrame, *, name: str = "Sites") -> folium.FeatureGro
 
 def site_map(sites: pd.DataFrame, *, tiles: str | None = "OpenStreetMap") -> folium.Map:
     """Return a map of ``sites`` fitted to their extent, with a risk legend."""
-    fmap = folium.Map(tiles=tiles, control_scale=True)
+    from layers.hexes import base_map
+
+    fmap = base_map(tiles="OpenStreetMap" if tiles else "No tiles (offline)")
     if not sites.empty:
         site_layer(sites).add_to(fmap)
         fmap.fit_bounds(
