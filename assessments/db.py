@@ -32,6 +32,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MB page cache: big imports, indexed
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

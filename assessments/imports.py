@@ -157,8 +157,10 @@ def _insert(conn: Connection, frame: pd.DataFrame) -> None:
             copy.write(buffer.getvalue())
         return
     records = frame[_COLUMNS].astype(object).where(frame[_COLUMNS].notna(), None)
-    records["month"] = records["month"].map(lambda d: d.isoformat())
-    records["date"] = records["date"].map(lambda d: d.isoformat() if d is not None else None)
+    for column in ("month", "date"):  # few distinct values: format each once
+        values = records[column]
+        uniques = {d: d.isoformat() for d in values.dropna().unique()}
+        records[column] = values.map(uniques).astype(object).where(values.notna(), None)
     placeholders = ", ".join("?" for _ in _COLUMNS)
     cursor = raw.cursor()  # type: ignore[union-attr]
     try:
@@ -173,9 +175,8 @@ def _insert(conn: Connection, frame: pd.DataFrame) -> None:
 def _prepare(frame: pd.DataFrame, batch_id: int) -> pd.DataFrame:
     out = frame.copy()
     out["batch_id"] = batch_id
-    out["date"] = out["date"].map(
-        lambda d: d if isinstance(d, dt.date) and not pd.isna(d) else None
-    )
+    dates = out["date"]
+    out["date"] = dates.astype(object).where(dates.notna(), None)
     out["hour"] = out["hour"].astype("Int64")
     out["district_code"] = (
         out["district_code"].astype(object).where(out["district_code"].notna(), None)

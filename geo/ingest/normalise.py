@@ -350,7 +350,8 @@ class IncidentNormaliser:
         # Category.
         if "category" in f:
             category = chunk[f["category"]].astype("string").str.strip()
-            category = category.map(_canonical_category, na_action="ignore").astype("string")
+            uniques = category.dropna().unique()
+            category = category.map({u: _canonical_category(u) for u in uniques}).astype("string")
         else:
             category = pd.Series(
                 _DEFAULT_CATEGORY[self.kind or "incident"], index=chunk.index, dtype="string"
