@@ -24,6 +24,7 @@ PAGES = {
     "Explore": [
         st.Page("app_pages/map.py", title="Map", icon="🗺️", url_path="map"),
         st.Page("app_pages/hotspots.py", title="Hotspots", icon="🔥", url_path="hotspots"),
+        st.Page("app_pages/pack.py", title="Meeting pack", icon="📄", url_path="pack"),
     ],
     "Spaces and places": [
         st.Page("app_pages/sites.py", title="Sites & assessments", icon="📍", url_path="sites"),

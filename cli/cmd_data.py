@@ -130,6 +130,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         )
         exp.set_defaults(func=_records_export)
 
+    pack = subparsers.add_parser("pack", help="write a strategy meeting pack (PDF or XLSX)")
+    pack.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="meeting date")
+    pack.add_argument(
+        "--previous", metavar="YYYY-MM-DD", help="previous meeting (default: 28 days before)"
+    )
+    pack.add_argument("--district", action="append", default=[], metavar="CODE")
+    pack.add_argument("--format", choices=["pdf", "xlsx"], default="pdf")
+    pack.add_argument("--profile", choices=["internal", "publication"], default="internal")
+    pack.add_argument("--out", type=Path, required=True)
+    pack.set_defaults(func=_pack)
+
     cov = subparsers.add_parser("coverage", help="hotspots with their assessment coverage")
     cov.add_argument("--json", action="store_true", help="print JSON")
     cov.set_defaults(func=_coverage)
@@ -302,4 +313,27 @@ def _coverage(args: argparse.Namespace) -> int:
                 f"{row['hotspot_id']:>5}  {row['state']:<12} {row['name']}  sites: "
                 f"{row['site_ids'] or '-'}"
             )
+    return 0
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from assessments import packs
+
+    engine = _engine()
+    try:
+        meeting = dt.date.fromisoformat(args.date)
+        previous = dt.date.fromisoformat(args.previous) if args.previous else None
+    except ValueError as exc:
+        raise InputError(f"dates are YYYY-MM-DD ({exc})") from exc
+    pack = packs.build_pack(
+        engine,
+        actor=resolve_actor(args, engine),
+        meeting_date=meeting,
+        previous_meeting=previous,
+        districts=args.district or None,
+        profile=_profile(args),
+    )
+    data = packs.pack_pdf(pack) if args.format == "pdf" else packs.pack_xlsx(pack)
+    args.out.write_bytes(data)
+    print(f"wrote {args.out} ({len(data) / 1024:.0f} KB, {pack.profile.name} profile)")
     return 0

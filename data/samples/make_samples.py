@@ -35,13 +35,24 @@ DISTRICTS = [
     ("X00000006", "Stonecross (synthetic)", (389_000, 322_000), 0.8),
 ]
 CATEGORIES = {
-    "Anti-social behaviour": 0.29, "Violence and sexual offences": 0.30,
-    "Criminal damage and arson": 0.09, "Public order": 0.08, "Shoplifting": 0.06,
-    "Other theft": 0.05, "Vehicle crime": 0.04, "Burglary": 0.04, "Drugs": 0.02,
-    "Possession of weapons": 0.01, "Robbery": 0.006, "Bicycle theft": 0.007,
-    "Theft from the person": 0.007, "Other crime": 0.01,
-    "Child sexual exploitation": 0.008, "Child criminal exploitation": 0.008,
-    "County lines": 0.006, "Serious youth violence": 0.008,
+    "Anti-social behaviour": 0.29,
+    "Violence and sexual offences": 0.30,
+    "Criminal damage and arson": 0.09,
+    "Public order": 0.08,
+    "Shoplifting": 0.06,
+    "Other theft": 0.05,
+    "Vehicle crime": 0.04,
+    "Burglary": 0.04,
+    "Drugs": 0.02,
+    "Possession of weapons": 0.01,
+    "Robbery": 0.006,
+    "Bicycle theft": 0.007,
+    "Theft from the person": 0.007,
+    "Other crime": 0.01,
+    "Child sexual exploitation": 0.008,
+    "Child criminal exploitation": 0.008,
+    "County lines": 0.006,
+    "Serious youth violence": 0.008,
 }
 AGE_BANDS = ["10-12", "13-14", "15-16", "17", "18-24", "25+"]
 AGE_P = [0.05, 0.14, 0.18, 0.08, 0.25, 0.30]
@@ -93,20 +104,35 @@ def _geometry_json(polygon: shapely.Polygon) -> dict:
         return [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]
 
     polygons = shapely.get_parts(polygon)
-    return {"type": "MultiPolygon", "coordinates": [
-        [ring(np.asarray(p.exterior.coords))] for p in polygons]}
+    return {
+        "type": "MultiPolygon",
+        "coordinates": [[ring(np.asarray(p.exterior.coords))] for p in polygons],
+    }
 
 
 def make(out: Path) -> None:
     rng = np.random.default_rng(SEED)
     out.mkdir(parents=True, exist_ok=True)
     polygons, county = _districts()
-    features = [{"type": "Feature", "properties": {"code": code, "name": name, "synthetic": True},
-                 "geometry": _geometry_json(poly)}
-                for (code, name, _, _), poly in zip(DISTRICTS, polygons, strict=True)]
-    (out / "synthetic_districts.geojson").write_text(json.dumps(
-        {"type": "FeatureCollection", "name": "SYNTHETIC Sampleshire districts",
-         "features": features}, separators=(",", ":")) + "\n")
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": code, "name": name, "synthetic": True},
+            "geometry": _geometry_json(poly),
+        }
+        for (code, name, _, _), poly in zip(DISTRICTS, polygons, strict=True)
+    ]
+    (out / "synthetic_districts.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "name": "SYNTHETIC Sampleshire districts",
+                "features": features,
+            },
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
 
     # Background incidents: around towns, seasonal, plus a thin spread over the county.
     rows = []
@@ -115,41 +141,73 @@ def make(out: Path) -> None:
     weights = weights / weights.sum()
     for month_index, month in enumerate(MONTHS):
         season = 1 + 0.15 * np.sin(2 * np.pi * (month.month - 4) / 12)
-        for (code, _, (cx, cy), size), polygon in zip(DISTRICTS, polygons, strict=True):
+        for (_code, _, (cx, cy), size), _polygon in zip(DISTRICTS, polygons, strict=True):
             n = rng.poisson(325 * size * season)
             x = rng.normal(cx, 2_600 * size, n)
             y = rng.normal(cy, 2_600 * size, n)
             rows.append(pd.DataFrame({"x": x, "y": y, "month": month, "pattern": "background"}))
         n_rural = rng.poisson(60)
         minx, miny, maxx, maxy = county.bounds
-        rows.append(pd.DataFrame({"x": rng.uniform(minx, maxx, n_rural),
-                                  "y": rng.uniform(miny, maxy, n_rural), "month": month,
-                                  "pattern": "background"}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "x": rng.uniform(minx, maxx, n_rural),
+                    "y": rng.uniform(miny, maxy, n_rural),
+                    "month": month,
+                    "pattern": "background",
+                }
+            )
+        )
         # Planted hotspots.
         for name, (dx, dy), pattern, district in HOTSPOTS:
             cx, cy = DISTRICTS[district][2]
             t = month_index / (len(MONTHS) - 1)
-            rate = {"persistent": 26, "emerging": 0 if t < 0.55 else 8 + 70 * (t - 0.55),
-                    "fading": max(1.0, 34 * (1 - t) ** 2)}[pattern]
+            rate = {
+                "persistent": 26,
+                "emerging": 0 if t < 0.55 else 8 + 70 * (t - 0.55),
+                "fading": max(1.0, 34 * (1 - t) ** 2),
+            }[pattern]
             n = rng.poisson(rate)
-            rows.append(pd.DataFrame({"x": rng.normal(cx + dx, 45, n),
-                                      "y": rng.normal(cy + dy, 45, n), "month": month,
-                                      "pattern": name}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "x": rng.normal(cx + dx, 45, n),
+                        "y": rng.normal(cy + dy, 45, n),
+                        "month": month,
+                        "pattern": name,
+                    }
+                )
+            )
     frame = pd.concat(rows, ignore_index=True)
     inside = shapely.contains_xy(county, frame["x"], frame["y"])
     frame = frame[inside].reset_index(drop=True)
     n = len(frame)
     hotspot_rows = frame["pattern"] != "background"
     cat = rng.choice(categories, size=n, p=weights)
-    hot_cats = rng.choice(["Anti-social behaviour", "Drugs", "Violence and sexual offences",
-                           "Child criminal exploitation", "County lines", "Public order",
-                           "Child sexual exploitation", "Possession of weapons"],
-                          size=n, p=[0.3, 0.2, 0.2, 0.08, 0.08, 0.06, 0.05, 0.03])
+    hot_cats = rng.choice(
+        [
+            "Anti-social behaviour",
+            "Drugs",
+            "Violence and sexual offences",
+            "Child criminal exploitation",
+            "County lines",
+            "Public order",
+            "Child sexual exploitation",
+            "Possession of weapons",
+        ],
+        size=n,
+        p=[0.3, 0.2, 0.2, 0.08, 0.08, 0.06, 0.05, 0.03],
+    )
     frame["category"] = np.where(hotspot_rows, hot_cats, cat)
     flags = np.full(n, "", dtype=object)
-    flag_of = {"Drugs": "drugs", "Child sexual exploitation": "cse",
-               "Child criminal exploitation": "cce", "County lines": "county_lines;drugs",
-               "Possession of weapons": "weapon", "Serious youth violence": "weapon;gang"}
+    flag_of = {
+        "Drugs": "drugs",
+        "Child sexual exploitation": "cse",
+        "Child criminal exploitation": "cce",
+        "County lines": "county_lines;drugs",
+        "Possession of weapons": "weapon",
+        "Serious youth violence": "weapon;gang",
+    }
     for category, flag in flag_of.items():
         flags[(frame["category"] == category).to_numpy() & (rng.random(n) < 0.8)] = flag
     extra = hotspot_rows.to_numpy() & (rng.random(n) < 0.25) & (flags == "")
@@ -159,30 +217,43 @@ def make(out: Path) -> None:
     frame["age_band"] = np.where(has_age, rng.choice(AGE_BANDS, size=n, p=AGE_P), "")
     has_day = rng.random(n) < 0.4
     days = rng.integers(0, 28, n)
-    frame["date"] = np.where(has_day, (frame["month"] + pd.to_timedelta(days, unit="D"))
-                             .dt.strftime("%Y-%m-%d"), "")
+    frame["date"] = np.where(
+        has_day, (frame["month"] + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d"), ""
+    )
     has_hour = rng.random(n) < 0.4
-    hours = rng.choice(np.arange(24), size=n,
-                       p=np.array([2, 2, 1, 1, 1, 1, 1, 2, 3, 3, 3, 4, 4, 5, 6, 8, 9, 8, 7, 7, 6, 6, 5, 3])
-                       / 98)
+    hours = rng.choice(
+        np.arange(24),
+        size=n,
+        p=np.array([2, 2, 1, 1, 1, 1, 1, 2, 3, 3, 3, 4, 4, 5, 6, 8, 9, 8, 7, 7, 6, 6, 5, 3]) / 98,
+    )
     frame["hour"] = np.where(has_hour, hours.astype(str), "")
     sx, sy = _snap(frame["x"].to_numpy(), frame["y"].to_numpy(), 35)
     frame["latitude"], frame["longitude"] = _to_wgs(sx, sy)
     frame["kind"] = "incident"
     frame["month"] = frame["month"].dt.strftime("%Y-%m")
-    columns = ["kind", "category", "month", "date", "hour", "age_band", "flags", "latitude",
-               "longitude"]
+    columns = [
+        "kind",
+        "category",
+        "month",
+        "date",
+        "hour",
+        "age_band",
+        "flags",
+        "latitude",
+        "longitude",
+    ]
     frame = frame.sort_values(["month", "category", "latitude", "longitude"], kind="stable")
     frame[columns].to_csv(out / "synthetic_incidents.csv", index=False)
 
     # Missing episodes: where children went missing from (coarse), and where they were found.
     episodes = []
     for month in MONTHS:
-        for (code, _, (cx, cy), size), _polygon in zip(DISTRICTS, polygons, strict=True):
+        for (_code, _, (cx, cy), size), _polygon in zip(DISTRICTS, polygons, strict=True):
             k = rng.poisson(14 * size)
             mx, my = _snap(rng.normal(cx, 2_200, k), rng.normal(cy, 2_200, k), 250)
-            episodes.append(pd.DataFrame({"kind": "missing_from", "x": mx, "y": my,
-                                          "month": month}))
+            episodes.append(
+                pd.DataFrame({"kind": "missing_from", "x": mx, "y": my, "month": month})
+            )
             hot = [HOTSPOTS[i] for i in range(len(HOTSPOTS))]
             fx, fy = [], []
             for _ in range(k):
@@ -195,52 +266,94 @@ def make(out: Path) -> None:
                     fx.append(rng.normal(cx, 1_500))
                     fy.append(rng.normal(cy, 1_500))
             sx2, sy2 = _snap(np.array(fx), np.array(fy), 35)
-            episodes.append(pd.DataFrame({"kind": "found_at", "x": sx2, "y": sy2,
-                                          "month": month}))
+            episodes.append(pd.DataFrame({"kind": "found_at", "x": sx2, "y": sy2, "month": month}))
     missing = pd.concat(episodes, ignore_index=True)
     missing = missing[shapely.contains_xy(county, missing["x"], missing["y"])]
     missing["latitude"], missing["longitude"] = _to_wgs(missing["x"], missing["y"])
     missing["category"] = "Missing episode"
-    missing["age_band"] = rng.choice(["10-12", "13-14", "15-16", "17"], size=len(missing),
-                                     p=[0.1, 0.35, 0.4, 0.15])
+    missing["age_band"] = rng.choice(
+        ["10-12", "13-14", "15-16", "17"], size=len(missing), p=[0.1, 0.35, 0.4, 0.15]
+    )
     missing["month"] = missing["month"].dt.strftime("%Y-%m")
     missing = missing.sort_values(["kind", "month", "latitude", "longitude"], kind="stable")
     missing[["kind", "category", "month", "age_band", "latitude", "longitude"]].to_csv(
-        out / "synthetic_missing_episodes.csv", index=False)
+        out / "synthetic_missing_episodes.csv", index=False
+    )
 
     _sites_and_assessments(out, rng)
 
 
-SITE_TYPES = ["park", "transport_hub", "takeaway", "shopping_centre", "hotel", "car_park",
-              "underpass", "leisure", "licensed_premises", "waterside", "youth_venue", "shop"]
+SITE_TYPES = [
+    "park",
+    "transport_hub",
+    "takeaway",
+    "shopping_centre",
+    "hotel",
+    "car_park",
+    "underpass",
+    "leisure",
+    "licensed_premises",
+    "waterside",
+    "youth_venue",
+    "shop",
+]
 
 
 def _sites_and_assessments(out: Path, rng: np.random.Generator) -> None:
     sites = []
-    planted_types = ["transport_hub", "shopping_centre", "waterside", "car_park", "leisure",
-                     "shop"]
-    for (name, (dx, dy), _pattern, district), site_type in zip(HOTSPOTS, planted_types,
-                                                              strict=True):
+    planted_types = ["transport_hub", "shopping_centre", "waterside", "car_park", "leisure", "shop"]
+    for (name, (dx, dy), _pattern, district), site_type in zip(
+        HOTSPOTS, planted_types, strict=True
+    ):
         cx, cy = DISTRICTS[district][2]
-        sites.append((name.title() + " (synthetic)", site_type, cx + dx, cy + dy,
-                      DISTRICTS[district][0]))
-    invented = ["Jubilee Park", "Market Square", "Chicken Shack takeaway", "Canal Basin",
-                "Riverside Walk", "Station Hotel", "Multi-storey car park", "Ring road underpass",
-                "Skate park", "Youth hub", "Late shop", "The Crown (pub)", "Ice rink",
-                "Memorial Gardens", "Bus interchange", "Retail park", "Arcade", "Bowling alley",
-                "Community centre", "Towpath bridge", "Precinct shops", "Kebab shop"]
+        sites.append(
+            (name.title() + " (synthetic)", site_type, cx + dx, cy + dy, DISTRICTS[district][0])
+        )
+    invented = [
+        "Jubilee Park",
+        "Market Square",
+        "Chicken Shack takeaway",
+        "Canal Basin",
+        "Riverside Walk",
+        "Station Hotel",
+        "Multi-storey car park",
+        "Ring road underpass",
+        "Skate park",
+        "Youth hub",
+        "Late shop",
+        "The Crown (pub)",
+        "Ice rink",
+        "Memorial Gardens",
+        "Bus interchange",
+        "Retail park",
+        "Arcade",
+        "Bowling alley",
+        "Community centre",
+        "Towpath bridge",
+        "Precinct shops",
+        "Kebab shop",
+    ]
     for i, base in enumerate(invented):
         district = i % len(DISTRICTS)
         code, town, (cx, cy), _ = DISTRICTS[district]
-        sites.append((f"{base}, {town.split(' (')[0]} (synthetic)",
-                      SITE_TYPES[i % len(SITE_TYPES)], cx + rng.normal(0, 1_200),
-                      cy + rng.normal(0, 1_200), code))
+        sites.append(
+            (
+                f"{base}, {town.split(' (')[0]} (synthetic)",
+                SITE_TYPES[i % len(SITE_TYPES)],
+                cx + rng.normal(0, 1_200),
+                cy + rng.normal(0, 1_200),
+                code,
+            )
+        )
     frame = pd.DataFrame(sites, columns=["name", "site_type", "x", "y", "district_code"])
     frame["latitude"], frame["longitude"] = _to_wgs(frame["x"], frame["y"])
     frame["ref"] = [f"SITE-{i + 1:03d}" for i in range(len(frame))]
-    frame["address_line"] = [f"{n.split(',')[0].split(' (')[0]}, Sampleshire" for n in frame["name"]]
-    frame[["ref", "name", "site_type", "district_code", "latitude", "longitude",
-           "address_line"]].to_csv(out / "synthetic_sites.csv", index=False)
+    frame["address_line"] = [
+        f"{n.split(',')[0].split(' (')[0]}, Sampleshire" for n in frame["name"]
+    ]
+    frame[
+        ["ref", "name", "site_type", "district_code", "latitude", "longitude", "address_line"]
+    ].to_csv(out / "synthetic_sites.csv", index=False)
 
     # Assessments in every state, some overdue; actions open, late and done.
     today = dt.date(2026, 11, 15)
@@ -252,38 +365,54 @@ def _sites_and_assessments(out: Path, rng: np.random.Generator) -> None:
         risk = risks[i % len(risks)]
         months_ago = int(rng.integers(1, 14))
         assessed = (pd.Timestamp(today) - pd.DateOffset(months=months_ago)).date()
-        rows.append({"ref": f"ASMT-{i + 1:03d}", "site_ref": ref, "assessed_on": assessed,
-                     "organisation": frame["district_code"][i].replace("X0000000", "District ")
-                     + " council", "officer": f"Officer {chr(65 + i % 8)}", "status": status,
-                     "risk_rating": risk,
-                     "risk_reasons": "Young people gather after dark; poor natural surveillance",
-                     "findings": "Lighting poor on the north side; no CCTV coverage of the "
-                                 "rear entrance; staff report older adults meeting children",
-                     "lighting": ["poor", "adequate", "none", "good"][i % 4],
-                     "cctv": ["none", "partial", "present, not monitored",
-                              "full, monitored"][i % 4],
-                     "signs_of_exploitation": ["seen", "suspected", "not seen"][i % 3],
-                     "sightlines": ["many hidden areas", "some hidden areas",
-                                    "open, clear sightlines"][i % 3],
-                     "entrances_exits": ["many, unmonitored", "several", "single, visible"][i % 3],
-                     "natural_guardians": ["poor", "none", "adequate", "good"][i % 4],
-                     "community_guardians": ["none", "poor", "adequate"][i % 3],
-                     "drug_activity": ["seen", "suspected", "not seen"][(i + 1) % 3],
-                     "weapon_activity": ["not seen", "suspected", "seen"][i % 3],
-                     "times_of_concern": ["evenings;late night", "after school;weekends",
-                                          "late night"][i % 3]})
+        rows.append(
+            {
+                "ref": f"ASMT-{i + 1:03d}",
+                "site_ref": ref,
+                "assessed_on": assessed,
+                "organisation": frame["district_code"][i].replace("X0000000", "District ")
+                + " council",
+                "officer": f"Officer {chr(65 + i % 8)}",
+                "status": status,
+                "risk_rating": risk,
+                "risk_reasons": "Young people gather after dark; poor natural surveillance",
+                "findings": "Lighting poor on the north side; no CCTV coverage of the "
+                "rear entrance; staff report older adults meeting children",
+                "lighting": ["poor", "adequate", "none", "good"][i % 4],
+                "cctv": ["none", "partial", "present, not monitored", "full, monitored"][i % 4],
+                "signs_of_exploitation": ["seen", "suspected", "not seen"][i % 3],
+                "sightlines": ["many hidden areas", "some hidden areas", "open, clear sightlines"][
+                    i % 3
+                ],
+                "entrances_exits": ["many, unmonitored", "several", "single, visible"][i % 3],
+                "natural_guardians": ["poor", "none", "adequate", "good"][i % 4],
+                "community_guardians": ["none", "poor", "adequate"][i % 3],
+                "drug_activity": ["seen", "suspected", "not seen"][(i + 1) % 3],
+                "weapon_activity": ["not seen", "suspected", "seen"][i % 3],
+                "times_of_concern": ["evenings;late night", "after school;weekends", "late night"][
+                    i % 3
+                ],
+            }
+        )
         for j in range(1 + i % 3):
             due = assessed + dt.timedelta(days=int(rng.integers(20, 160)))
             done = j == 0 and i % 2 == 0
-            actions.append({"ref": f"ACT-{i + 1:03d}-{j + 1}", "assessment_ref": f"ASMT-{i + 1:03d}",
-                            "description": ["Improve lighting on the footpath",
-                                            "Extend CCTV to the rear entrance",
-                                            "Licensing visit with police"][j],
-                            "agency": ["Highways", "Community Safety", "Licensing"][j],
-                            "owner": ["Street lighting team", "CCTV manager",
-                                      "Licensing officer"][j],
-                            "due_on": due, "status": "done" if done else "open",
-                            "completed_on": min(due, today) if done else ""})
+            actions.append(
+                {
+                    "ref": f"ACT-{i + 1:03d}-{j + 1}",
+                    "assessment_ref": f"ASMT-{i + 1:03d}",
+                    "description": [
+                        "Improve lighting on the footpath",
+                        "Extend CCTV to the rear entrance",
+                        "Licensing visit with police",
+                    ][j],
+                    "agency": ["Highways", "Community Safety", "Licensing"][j],
+                    "owner": ["Street lighting team", "CCTV manager", "Licensing officer"][j],
+                    "due_on": due,
+                    "status": "done" if done else "open",
+                    "completed_on": min(due, today) if done else "",
+                }
+            )
     pd.DataFrame(rows).to_csv(out / "synthetic_assessments.csv", index=False)
     pd.DataFrame(actions).to_csv(out / "synthetic_actions.csv", index=False)
 
