@@ -22,7 +22,8 @@ from layers.hexes import TILES, base_map, district_layer, hex_layer, legend_html
 
 engine = get_engine()
 version = current_data_version()
-profile = disclosure_profile()
+st.session_state.setdefault("map_profile", "internal")
+profile = disclosure_profile(st.session_state["map_profile"])
 
 
 @st.cache_data(ttl=3600, max_entries=16)
@@ -109,6 +110,14 @@ with st.sidebar:
         "default); 9: 0.1 km²; 10: 0.015 km² (street scale)",
     )
     tiles = st.radio("Background", list(TILES), key="map_tiles")
+    profile_name = st.radio(
+        "Disclosure profile",
+        ["internal", "publication"],
+        horizontal=True,
+        key="map_profile",
+        help="publication: counts under 10 are not shown at all and others are rounded to 5, "
+        "for maps that go into public minutes and reports",
+    )
 st.session_state["map_from"], st.session_state["map_to"] = start, end
 st.query_params.from_dict(
     {
@@ -143,6 +152,19 @@ if raw.empty:
     st.stop()
 
 protected = pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], profile)], axis=1)
+if profile.name == "publication":
+    dropped = int(protected["suppressed"].sum())
+    protected = protected[~protected["suppressed"]].reset_index(drop=True)
+    raw = raw.loc[raw["h3_cell"].isin(protected["h3_cell"])].reset_index(drop=True)
+    dropped_note = (
+        f"Publication profile: {dropped} hexagons with fewer than "
+        f"{profile.threshold} incidents are not shown."
+    )
+    st.caption(dropped_note)
+    note = f"{note} {dropped_note}" if note else dropped_note
+    if protected.empty:
+        st.info(note)
+        st.stop()
 centres = [h3.cell_to_latlng(cell_to_str(c)) for c in raw["h3_cell"]]
 lats, lons = [c[0] for c in centres], [c[1] for c in centres]
 fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])

@@ -58,6 +58,10 @@ def test_map_filters_and_missing_from_coarsening(sample_store):
     at.run()
     assert not at.exception
     assert any("flags: cse" in c.value for c in at.caption)
+    at.radio(key="map_profile").set_value("publication")
+    at.run()
+    assert not at.exception
+    assert any("Publication profile:" in c.value and "not shown" in c.value for c in at.caption)
 
 
 def test_hotspots_page_lists_the_register_with_priorities(sample_store):
