@@ -152,3 +152,24 @@ def import_frame(engine: Engine, frame, path: Path, **kwargs):  # type: ignore[n
         out["flags"] = out["flags"].fillna("").str.strip(",").str.replace(",", ";")
     out.to_csv(path, index=False)
     return import_files(engine, [path], **kwargs)
+
+
+def add_north_district(session) -> None:  # type: ignore[no-untyped-def]
+    """Add district N1 ("North"), a box from (-2.5, 52.5) to (-1.5, 53.0), to a session."""
+    import shapely
+
+    from assessments.models import District
+
+    box = shapely.box(-2.5, 52.5, -1.5, 53.0)
+    session.add(
+        District(
+            code="N1",
+            name="North",
+            boundary_wkb=box.wkb,
+            min_lon=-2.5,
+            min_lat=52.5,
+            max_lon=-1.5,
+            max_lat=53.0,
+        )
+    )
+    session.flush()

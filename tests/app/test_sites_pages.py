@@ -7,14 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
-import shapely
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from assessments import site_assessments as records
 from assessments import sites, users
-from assessments.models import Assessment, District
+from assessments.models import Assessment
 from cli.identity import OPERATOR
+from tests.conftest import add_north_district
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,19 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def officer(configured):
     """A district officer for N1, a district with one park; signed in."""
     with Session(configured) as session, session.begin():
-        box = shapely.box(-2.5, 52.5, -1.5, 53.0)
-        session.add(
-            District(
-                code="N1",
-                name="North",
-                boundary_wkb=box.wkb,
-                min_lon=-2.5,
-                min_lat=52.5,
-                max_lon=-1.5,
-                max_lat=53.0,
-            )
-        )
-        session.flush()
+        add_north_district(session)
         users.add_user(
             session,
             actor=OPERATOR,

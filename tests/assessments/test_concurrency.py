@@ -10,14 +10,13 @@ import datetime as dt
 import threading
 
 import pytest
-import shapely
 from sqlalchemy.orm import Session
 
 from assessments import site_assessments as records
 from assessments import sites
-from assessments.models import District
 from cli.identity import Operator
 from geo import ConflictError
+from tests.conftest import add_north_district
 
 OFFICERS = [Operator(username=f"officer{i}", role="district", districts=["N1"]) for i in range(6)]
 
@@ -25,19 +24,7 @@ OFFICERS = [Operator(username=f"officer{i}", role="district", districts=["N1"]) 
 @pytest.fixture
 def assessment_id(engine):
     with Session(engine) as session, session.begin():
-        box = shapely.box(-2.5, 52.5, -1.5, 53.0)
-        session.add(
-            District(
-                code="N1",
-                name="North",
-                boundary_wkb=box.wkb,
-                min_lon=-2.5,
-                min_lat=52.5,
-                max_lon=-1.5,
-                max_lat=53.0,
-            )
-        )
-        session.flush()
+        add_north_district(session)
         site = sites.create_site(
             session,
             actor=OFFICERS[0],

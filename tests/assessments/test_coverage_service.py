@@ -7,15 +7,15 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from assessments import coverage, register, sites
 from assessments import site_assessments as records
-from assessments.models import District, ImportBatch, Incident
+from assessments.models import ImportBatch, Incident
 from cli.identity import Operator
 from geo.cells import points_to_cells
+from tests.conftest import add_north_district
 
 ANALYST = Operator(username="ana", role="analyst")
 REVIEWER = Operator(username="rev", role="analyst")
@@ -61,19 +61,7 @@ def _store_incidents(engine, frame: pd.DataFrame) -> None:
 @pytest.fixture
 def area(engine):
     with Session(engine) as session, session.begin():
-        box = shapely.box(-2.5, 52.5, -1.5, 53.0)
-        session.add(
-            District(
-                code="N1",
-                name="North",
-                boundary_wkb=box.wkb,
-                min_lon=-2.5,
-                min_lat=52.5,
-                max_lon=-1.5,
-                max_lat=53.0,
-            )
-        )
-        session.flush()
+        add_north_district(session)
         covered = register.add_place_of_concern(
             session,
             actor=ANALYST,

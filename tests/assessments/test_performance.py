@@ -6,15 +6,15 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-import shapely
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from assessments import register, sites
 from assessments import site_assessments as records
-from assessments.models import District, Hotspot, HotspotStatusChange
+from assessments.models import Hotspot, HotspotStatusChange
 from assessments.performance import performance_report
 from cli.identity import Operator
+from tests.conftest import add_north_district
 
 ANALYST = Operator(username="ana", role="analyst")
 START, END = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
@@ -23,19 +23,7 @@ START, END = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
 @pytest.fixture
 def worked_case(engine):
     with Session(engine) as session, session.begin():
-        box = shapely.box(-2.5, 52.5, -1.5, 53.0)
-        session.add(
-            District(
-                code="N1",
-                name="North",
-                boundary_wkb=box.wkb,
-                min_lon=-2.5,
-                min_lat=52.5,
-                max_lon=-1.5,
-                max_lat=53.0,
-            )
-        )
-        session.flush()
+        add_north_district(session)
         hot = register.add_place_of_concern(
             session,
             actor=ANALYST,

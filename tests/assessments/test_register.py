@@ -6,13 +6,12 @@ import datetime as dt
 
 import h3
 import pytest
-import shapely
 from sqlalchemy.orm import Session
 
 from assessments import register
-from assessments.models import District
 from cli.identity import Operator
 from geo import ConflictError, InputError, PermissionDeniedError
+from tests.conftest import add_north_district
 
 ANALYST = Operator(username="ana", role="analyst")
 DISTRICT = Operator(username="dee", role="district", districts=["N1"])
@@ -21,19 +20,7 @@ DISTRICT = Operator(username="dee", role="district", districts=["N1"])
 @pytest.fixture
 def place(engine):
     with Session(engine) as session, session.begin():
-        box = shapely.box(-2.5, 52.5, -1.5, 53.0)
-        session.add(
-            District(
-                code="N1",
-                name="North",
-                boundary_wkb=box.wkb,
-                min_lon=-2.5,
-                min_lat=52.5,
-                max_lon=-1.5,
-                max_lat=53.0,
-            )
-        )
-        session.flush()
+        add_north_district(session)
         hotspot = register.add_place_of_concern(
             session,
             actor=ANALYST,
