@@ -18,7 +18,8 @@ from geo.cells import cell_to_str
 from geo.disclosure import effective_resolution, protect_counts
 from geo.filters import IncidentFilter
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
-from layers.hexes import TILES, base_map, district_layer, hex_layer, legend_html
+from geo.stats import emerging_hot_spots, gi_star
+from layers.hexes import TILES, base_map, district_layer, hex_layer, legend_html, spot_layer
 
 engine = get_engine()
 version = current_data_version()
@@ -39,6 +40,36 @@ def _cells(_version: str, filt: IncidentFilter, res: int) -> pd.DataFrame:
 @st.cache_data(ttl=3600, max_entries=64)
 def _monthly(_version: str, filt: IncidentFilter) -> pd.DataFrame:
     return maps.monthly_counts(engine, filt, by="kind")
+
+
+@st.cache_data(ttl=3600, max_entries=16)
+def _spots(_version: str, filt: IncidentFilter, res: int, analysis: str) -> pd.DataFrame:
+    """Significant hexagons: ``h3_cell``, ``kind`` (hot/cold) and ``label``."""
+    if analysis.startswith("Gi*"):
+        counts = maps.count_cells(engine, filt, res=res).set_index("h3_cell")["count"]
+        result = gi_star(counts)
+        result = result[result["spot"].isin(["hot", "cold"])]
+        return pd.DataFrame(
+            {
+                "h3_cell": result.index.astype("int64"),
+                "kind": result["spot"],
+                "label": result["spot"] + " spot (Gi* z " + result["z"].round(1).astype(str) + ")",
+            }
+        ).reset_index(drop=True)
+    wide = maps.count_cells_by_month(engine, filt, res=res)
+    if wide.empty or wide.shape[1] < 2:
+        return pd.DataFrame(columns=["h3_cell", "kind", "label"])
+    classes = emerging_hot_spots(wide)
+    column = "pattern" if "pattern" in classes.columns else classes.columns[-1]
+    named = classes[classes[column] != "no pattern"]
+    kind = named[column].astype(str).str.contains("cold").map({True: "cold", False: "hot"})
+    return pd.DataFrame(
+        {
+            "h3_cell": named.index.astype("int64"),
+            "kind": kind.to_numpy(),
+            "label": named[column].astype(str).to_numpy(),
+        }
+    ).reset_index(drop=True)
 
 
 @st.cache_data(ttl=3600, max_entries=8)
@@ -110,6 +141,14 @@ with st.sidebar:
         "default); 9: 0.1 km²; 10: 0.015 km² (street scale)",
     )
     tiles = st.radio("Background", list(TILES), key="map_tiles")
+    analysis = st.radio(
+        "Hot spot analysis",
+        ["none", "Gi* (whole period)", "emerging (month by month)"],
+        key="map_analysis",
+        help="Getis-Ord Gi* with false-discovery-rate correction on the hexagons shown; "
+        "emerging: ESRI's space-time classes (new, consecutive, intensifying, persistent, "
+        "diminishing, sporadic, oscillating, historical) from monthly Gi*.",
+    )
     profile_name = st.radio(
         "Disclosure profile",
         ["internal", "publication"],
@@ -178,6 +217,16 @@ if not district_frame.empty:
         else (district_frame[district_frame["code"].isin(taxonomy["districts"])])
     )
     district_layer(shown_districts).add_to(fmap)
+if analysis != "none":
+    spots = _spots(version, filt, shown_res, analysis)
+    if spots.empty:
+        st.caption("Hot spot analysis: no significant hot or cold spot for this selection.")
+    else:
+        spot_layer(spots).add_to(fmap)
+        st.caption(
+            f"Hot spot analysis ({analysis}): {len(spots)} hexagons outlined "
+            "(orange: hot, blue: cold; q < 0.05 after FDR correction)."
+        )
 folium.LayerControl(collapsed=True).add_to(fmap)
 fmap.get_root().html.add_child(
     folium.Element(legend_html(colormap, profile_text=profile.describe(), note=note))

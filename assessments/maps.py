@@ -13,7 +13,7 @@ from assessments.models import Incident
 from geo.cells import parent_sql
 from geo.filters import IncidentFilter
 
-__all__ = ["cell_detail", "count_cells", "monthly_counts"]
+__all__ = ["cell_detail", "count_cells", "count_cells_by_month", "monthly_counts"]
 
 
 def _parent(res: int):  # type: ignore[no-untyped-def]
@@ -68,3 +68,26 @@ def cell_detail(engine: Engine, filt: IncidentFilter, *, cell: int, res: int) ->
         frame = pd.DataFrame(conn.execute(query).all(), columns=["category", "month", "count"])
     frame["month"] = pd.to_datetime(frame["month"])
     return frame
+
+
+def count_cells_by_month(engine: Engine, filt: IncidentFilter, *, res: int) -> pd.DataFrame:
+    """Count matching incidents per cell and month, as cells x months (zeros filled), in SQL."""
+    cell = _parent(res)
+    query = (
+        select(cell, Incident.month, func.count().label("count"))
+        .select_from(Incident)
+        .where(*filter_clauses(filt))
+        .group_by(cell, Incident.month)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=["h3_cell", "month", "count"])
+    if frame.empty:
+        return pd.DataFrame()
+    frame["month"] = pd.to_datetime(frame["month"])
+    wide = frame.pivot_table(
+        index="h3_cell", columns="month", values="count", aggfunc="sum", fill_value=0
+    )
+    months = pd.date_range(wide.columns.min(), wide.columns.max(), freq="MS")
+    wide = wide.reindex(columns=months, fill_value=0)
+    wide.index = wide.index.astype("int64")
+    return wide

@@ -103,7 +103,7 @@ class Incident(Base):
 
     __tablename__ = "incident"
     __table_args__ = (
-        Index("ix_incident_month_kind", "month", "kind"),
+        Index("ix_incident_month_kind_cell", "month", "kind", "h3_cell"),
         Index("ix_incident_district_month", "district_code", "month"),
     )
 

@@ -176,3 +176,24 @@ def base_map(
     if bounds:
         fmap.fit_bounds(bounds)
     return fmap
+
+
+#: Outline colours of hot spot classes (hot: warm, cold: blue), colour-blind safe.
+SPOT_COLOURS = {"hot": "#d55e00", "cold": "#0072b2"}
+
+
+def spot_layer(cells: pd.DataFrame, *, name: str = "Significant hot spots") -> folium.GeoJson:
+    """Outline cells by hot spot class (``h3_cell``, ``label``: class name; ``kind``: hot/cold)."""
+    data = hexes_geojson(cells.assign(count=0))
+    for feature, kind in zip(data["features"], cells["kind"], strict=True):
+        feature["properties"]["kind"] = kind
+    return folium.GeoJson(
+        data,
+        name=name,
+        style_function=lambda f: {
+            "fill": False,
+            "weight": 3,
+            "color": SPOT_COLOURS.get(f["properties"]["kind"], "#000"),
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Hot spot analysis"]),
+    )

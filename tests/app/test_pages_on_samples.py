@@ -58,6 +58,14 @@ def test_map_filters_and_missing_from_coarsening(sample_store):
     at.run()
     assert not at.exception
     assert any("flags: cse" in c.value for c in at.caption)
+    at.radio(key="map_analysis").set_value("Gi* (whole period)")
+    at.run()
+    assert not at.exception
+    assert any("Hot spot analysis (Gi*" in c.value for c in at.caption)
+    at.radio(key="map_analysis").set_value("emerging (month by month)")
+    at.run()
+    assert not at.exception
+    assert any("Hot spot analysis" in c.value for c in at.caption)
     at.radio(key="map_profile").set_value("publication")
     at.run()
     assert not at.exception
