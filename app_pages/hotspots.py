@@ -101,6 +101,8 @@ if listing.empty:
     st.stop()
 
 merged = listing.merge(states[["id", "state", "site_ids"]], on="id", how="left")
+significant = coverage.significant_hotspots(engine)
+merged["significant"] = merged["id"].map(significant).fillna(False)
 merged["priority"] = priority_scores(merged).round(1)
 active_only = st.toggle("Currently active only", value=True)
 shown = merged[merged["active"]] if active_only else merged

@@ -21,7 +21,12 @@ from assessments.sites import list_sites
 from geo.coverage import COVERAGE_STATES, coverage_states
 from geo.outcomes import district_outcomes, site_outcomes
 
-__all__ = ["hotspot_coverage", "outcomes_for_sites", "site_neighbourhood_counts"]
+__all__ = [
+    "hotspot_coverage",
+    "outcomes_for_sites",
+    "significant_hotspots",
+    "site_neighbourhood_counts",
+]
 
 
 def _register_frame(session: Session, *, active_only: bool) -> gpd.GeoDataFrame:
@@ -193,3 +198,27 @@ def outcomes_for_sites(
         columns="id"
     )
     return per_site, district_outcomes(per_site)
+
+
+def significant_hotspots(engine: Engine, *, months: int = 12, res: int = 9) -> dict[int, bool]:
+    """Whether each register hotspot contains a Gi* hot spot cell (last ``months`` months)."""
+    from assessments.incidents import month_range
+    from assessments.maps import count_cells
+    from geo.cells import cells_to_parent
+    from geo.filters import IncidentFilter
+    from geo.stats import gi_star
+
+    _, last = month_range(engine)
+    if last is None:
+        return {}
+    start = (pd.Timestamp(last) - pd.DateOffset(months=months - 1)).date()
+    counts = count_cells(engine, IncidentFilter(kinds=("incident",), start_month=start), res=res)
+    result = gi_star(counts.set_index("h3_cell")["count"])
+    hot = set(result.index[result["spot"] == "hot"].astype("int64"))
+    with Session(engine) as session:
+        rows = session.execute(select(Hotspot.id, Hotspot.cells)).all()
+    out = {}
+    for hotspot_id, cells in rows:
+        parents = cells_to_parent(np.asarray([int(c) for c in cells or []], dtype=np.int64), res)
+        out[int(hotspot_id)] = bool(hot.intersection(parents.tolist()))
+    return out

@@ -104,6 +104,8 @@ def build_pack(
         trend=[hot[i].trend_direction for i in states["id"]],
         last_month=[hot[i].last_month for i in states["id"]],
     )
+    significant = coverage.significant_hotspots(engine)
+    states["significant"] = states["id"].map(significant).fillna(False)
     states["priority"] = priority_scores(states).round(1)
     states = states.sort_values(["priority", "id"], ascending=[False, True]).reset_index(drop=True)
     listing = states[["id", "name", "priority", "status", "state", "n_incidents", "trend"]].copy()

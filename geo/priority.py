@@ -1,10 +1,12 @@
 """A transparent priority score for the hotspot list a strategy meeting works through.
 
-``priority = log2(1 + incidents) × trend weight × coverage weight``, where the trend weight is
-1.5 for a significant increase, 0.7 for a significant decrease and 1.0 otherwise, and the
-coverage weight is 1.3 when no current assessment covers the hotspot (unassessed or overdue),
-1.1 while one is in progress and 0.8 when it is assessed. Size matters, but with diminishing
-returns; a worsening place or one nobody has assessed moves up. The formula is shown beside the
+``priority = log2(1 + incidents) × trend weight × significance weight × coverage weight``, where
+the trend weight is 1.5 for a significant increase, 0.7 for a significant decrease and 1.0
+otherwise; the significance weight is 1.2 when part of the hotspot is a Getis-Ord Gi* hot spot
+(FDR-corrected) and 1.0 otherwise; the coverage weight is 1.3 when no current assessment covers
+the hotspot (unassessed or overdue), 1.1 while one is in progress and 0.8 when it is assessed.
+Size matters, but with diminishing returns; a worsening, significant place or one nobody has
+assessed moves up. The formula is shown beside the
 list so a meeting can see why a place is where it is.
 """
 
@@ -19,6 +21,7 @@ __all__ = ["FORMULA", "priority_scores"]
 
 FORMULA: Final[str] = (
     "priority = log2(1 + incidents) × trend (increasing 1.5, decreasing 0.7, else 1.0) × "
+    "significance (Gi* hot spot 1.2, else 1.0) × "
     "coverage (unassessed or overdue 1.3, in progress 1.1, assessed 0.8)"
 )
 _TREND: Final = {"increasing": 1.5, "decreasing": 0.7}
@@ -26,7 +29,7 @@ _COVERAGE: Final = {"unassessed": 1.3, "overdue": 1.3, "in progress": 1.1, "asse
 
 
 def priority_scores(frame: pd.DataFrame) -> pd.Series:
-    """Score hotspots from ``n_incidents``, ``trend`` and ``state`` (coverage).
+    """Score hotspots from ``n_incidents``, ``trend``, ``state`` (coverage) and ``significant``.
 
     Examples
     --------
@@ -38,4 +41,6 @@ def priority_scores(frame: pd.DataFrame) -> pd.Series:
     size = np.log2(1 + frame["n_incidents"].fillna(0).astype(float))
     trend = frame["trend"].map(_TREND).fillna(1.0)
     coverage = frame["state"].map(_COVERAGE).fillna(1.0)
-    return (size * trend * coverage).rename("priority")
+    significant = frame["significant"] if "significant" in frame else pd.Series(False, frame.index)
+    significance = np.where(significant.fillna(False).astype(bool), 1.2, 1.0)
+    return (size * trend * significance * coverage).rename("priority")
