@@ -49,6 +49,10 @@ for i, row in enumerate(headline.itertuples()):
     cols[i % 3].metric(row.measure, value)
 
 st.subheader("Actions by agency")
+if not report.actions_by_agency.empty:
+    chart = report.actions_by_agency.set_index("agency")[["completed", "open and late"]]
+    chart = chart.apply(lambda col: protect_counts(col, profile)["count"]).astype(float)
+    st.bar_chart(chart, horizontal=True, height=220)
 agencies = report.actions_by_agency.copy()
 for column in ("completed", "completed late", "open and late"):
     agencies[column] = protect_counts(agencies[column], profile)["label"]

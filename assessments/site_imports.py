@@ -138,7 +138,7 @@ def import_sites(
         "site_type": ("type", "site type", "category"),
         "latitude": ("lat",),
         "longitude": ("lon", "lng", "long"),
-        "address_line": ("address line", "location", "place address"),
+        "address_line": ("address", "address line", "location", "place address", "site address"),
         "district_code": ("district", "district code"),
     }
     name, frame = _rows(path, aliases, ("name", "site_type", "latitude", "longitude"), sheet)
