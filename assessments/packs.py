@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import h3
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Engine, select
@@ -112,17 +113,27 @@ def build_pack(
     _protect_column(listing, "n_incidents", profile)
     district_frame = load_districts(engine)
     details = []
+    area_cells: dict[tuple[str, ...], tuple[pd.DataFrame, np.ndarray]] = {}
     for row in states.head(top).itertuples():
         record = hot[row.id]
         months = pd.Series(record.by_month or {}, dtype="int64").sort_index()
         cats = pd.Series(record.by_category or {}, dtype="int64").sort_values(ascending=False)
         inside = sites[sites["id"].isin(row.site_ids)]
-        filt = IncidentFilter(kinds=("incident",), districts=tuple(sorted(record.districts)))
+        key = tuple(sorted(record.districts))
+        if key not in area_cells:  # one query per set of districts, not per hotspot
+            cells = maps.count_cells(
+                engine, IncidentFilter(kinds=("incident",), districts=key), res=9
+            )
+            centres = np.array([h3.cell_to_latlng(cell_to_str(c)) for c in cells["h3_cell"]])
+            area_cells[key] = (cells, centres.reshape(-1, 2))
+        cells, centres = area_cells[key]
         minx, miny, maxx, maxy = shapely.from_wkb(record.boundary_wkb).buffer(0.01).bounds
-        cells = maps.count_cells(engine, filt, res=9)
-
-        centres = [h3.cell_to_latlng(cell_to_str(c)) for c in cells["h3_cell"]]
-        near = [(miny <= lat <= maxy and minx <= lon <= maxx) for lat, lon in centres]
+        near = (
+            (centres[:, 0] >= miny)
+            & (centres[:, 0] <= maxy)
+            & (centres[:, 1] >= minx)
+            & (centres[:, 1] <= maxx)
+        )
         local = cells[near].reset_index(drop=True)
         hexes = pd.concat(
             [local[["h3_cell"]], protect_counts(local["count"], profile)[["count"]]], axis=1
