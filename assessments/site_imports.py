@@ -21,7 +21,7 @@ from assessments import site_assessments as records
 from assessments import sites
 from assessments.audit import record_event
 from assessments.models import Action, Assessment, Site
-from assessments.permissions import Actor
+from assessments.permissions import Actor, require
 from assessments.questionnaire import QUESTIONS
 from geo._errors import InputError, PermissionDeniedError
 from geo.export import to_safe_csv, to_safe_xlsx
@@ -286,6 +286,7 @@ def import_actions(
 
 def export_records(engine: Engine, *, fmt: str = "csv", actor: Actor) -> dict[str, bytes] | bytes:
     """Export sites, assessments and actions (formula-safe): CSVs by name, or one XLSX."""
+    require(actor, "export")
     with Session(engine) as session:
         frames = {
             "sites": sites.list_sites(session),

@@ -149,3 +149,30 @@ def test_saved_mappings(engine, tmp_path):
     )
     with pytest.raises(InputError, match="no saved mapping"):
         imports.get_mapping(engine, "partner B")
+
+
+def test_the_same_file_imported_twice_at_once_is_stored_once(engine, police_uk_files):
+    import threading
+
+    from geo import ConflictError
+
+    outcomes = []
+
+    def run():
+        try:
+            report = imports.import_files(engine, [police_uk_files[2]])
+            outcomes.append("duplicate" if report.batches[0].duplicate else "stored")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert outcomes.count("stored") == 1  # the others were told: duplicate, or a conflict
+    assert set(outcomes) <= {"stored", "duplicate", "conflict"}
+    assert _count(engine, ImportBatch) == 1
+    with Session(engine) as session:
+        stored = session.scalar(select(ImportBatch.rows_stored))
+    assert _count(engine) == stored
