@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import current_user, show_sample_banner
+from app_pages.common import current_user, profile_names, show_sample_banner
 from assessments.permissions import can
 
 st.set_page_config(page_title="Safer Places", page_icon="🗺️", layout="wide")
@@ -49,5 +49,13 @@ page = st.navigation(PAGES)
 with st.sidebar:
     label = "Demo analyst (sample data only)" if user.is_demo else user.display_name
     st.caption(f"Signed in as **{label}** · {user.role}")
+    st.radio(
+        "Disclosure profile",
+        profile_names(),
+        key="disclosure_profile",
+        horizontal=True,
+        help="internal: counts under 5 hidden, others rounded to 5; publication: under 10 "
+        "hidden (c), for public minutes and reports; custom: set by an administrator",
+    )
 show_sample_banner()
 page.run()

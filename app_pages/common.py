@@ -22,6 +22,7 @@ __all__ = [
     "disclosure_profile",
     "get_engine",
     "page_error",
+    "profile_names",
     "require_action",
     "show_sample_banner",
     "sign_in",
@@ -118,6 +119,15 @@ def show_sample_banner() -> None:
         )
 
 
-def disclosure_profile(name: str = "internal") -> DisclosureProfile:
-    """The disclosure profile in force (the internal threshold comes from the settings)."""
-    return get_profile(name, threshold=get_settings().suppression_threshold)
+def profile_names() -> list[str]:
+    """The disclosure profiles a user can choose (custom when an administrator defined one)."""
+    return ["internal", "publication"] + (["custom"] if get_settings().custom_profile else [])
+
+
+def disclosure_profile(name: str | None = None) -> DisclosureProfile:
+    """The disclosure profile in force: the one chosen in the sidebar unless ``name`` is given."""
+    settings = get_settings()
+    chosen = name or st.session_state.get("disclosure_profile", "internal")
+    return get_profile(
+        chosen, threshold=settings.suppression_threshold, custom=settings.custom_profile or None
+    )

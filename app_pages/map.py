@@ -23,8 +23,7 @@ from layers.hexes import TILES, base_map, district_layer, hex_layer, legend_html
 
 engine = get_engine()
 version = current_data_version()
-st.session_state.setdefault("map_profile", "internal")
-profile = disclosure_profile(st.session_state["map_profile"])
+profile = disclosure_profile()
 
 
 @st.cache_data(ttl=3600, max_entries=16)
@@ -148,14 +147,6 @@ with st.sidebar:
         help="Getis-Ord Gi* with false-discovery-rate correction on the hexagons shown; "
         "emerging: ESRI's space-time classes (new, consecutive, intensifying, persistent, "
         "diminishing, sporadic, oscillating, historical) from monthly Gi*.",
-    )
-    profile_name = st.radio(
-        "Disclosure profile",
-        ["internal", "publication"],
-        horizontal=True,
-        key="map_profile",
-        help="publication: counts under 10 are not shown at all and others are rounded to 5, "
-        "for maps that go into public minutes and reports",
     )
 st.session_state["map_from"], st.session_state["map_to"] = start, end
 st.query_params.from_dict(

@@ -52,6 +52,9 @@ class Settings:
     oidc_default_role
         Role for a first-time single sign-on user (``SAFERPLACES_OIDC_DEFAULT_ROLE``, default
         ``viewer``).
+    custom_profile
+        An administrator's own disclosure profile, e.g. ``threshold=7,rounding=5,symbol=*``
+        (``SAFERPLACES_CUSTOM_PROFILE``, default none).
     """
 
     database_url: str
@@ -64,6 +67,7 @@ class Settings:
     lockout_minutes: int = 15
     oidc_provider: str = ""
     oidc_default_role: str = "viewer"
+    custom_profile: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -95,4 +99,5 @@ def get_settings() -> Settings:
         lockout_minutes=int(_env("LOCKOUT_MINUTES", "15")),
         oidc_provider=_env("OIDC_PROVIDER", ""),
         oidc_default_role=_env("OIDC_DEFAULT_ROLE", "viewer"),
+        custom_profile=_env("CUSTOM_PROFILE", ""),
     )

@@ -66,7 +66,12 @@ def _filter(args: argparse.Namespace, *, default_kinds: tuple[str, ...] = ()) ->
 
 
 def _profile(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    return get_profile(args.profile, threshold=get_settings().suppression_threshold)
+    settings = get_settings()
+    return get_profile(
+        args.profile,
+        threshold=settings.suppression_threshold,
+        custom=settings.custom_profile or None,
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -91,7 +96,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     hexes.add_argument("--res", type=int, default=DEFAULT_RES, choices=RESOLUTIONS)
     _add_filters(hexes)
     hexes.add_argument("--format", choices=["csv", "geojson"], default="csv")
-    hexes.add_argument("--profile", choices=["internal", "publication"], default="internal")
+    hexes.add_argument(
+        "--profile", choices=["internal", "publication", "custom"], default="internal"
+    )
     hexes.add_argument("--out", type=Path, help="file to write (default: standard output)")
     hexes.set_defaults(func=_hexes)
 
@@ -106,7 +113,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     compute.set_defaults(func=_hotspots_compute)
     lst = hsub.add_parser("list", help="list the register")
     lst.add_argument("--active", action="store_true", help="currently active hotspots only")
-    lst.add_argument("--profile", choices=["internal", "publication"], default="internal")
+    lst.add_argument("--profile", choices=["internal", "publication", "custom"], default="internal")
     lst.add_argument("--json", action="store_true", help="print JSON")
     lst.set_defaults(func=_hotspots_list)
 
@@ -137,11 +144,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     pack.add_argument("--district", action="append", default=[], metavar="CODE")
     pack.add_argument("--format", choices=["pdf", "xlsx"], default="pdf")
-    pack.add_argument("--profile", choices=["internal", "publication"], default="internal")
+    pack.add_argument(
+        "--profile", choices=["internal", "publication", "custom"], default="internal"
+    )
     pack.add_argument("--out", type=Path, required=True)
     pack.set_defaults(func=_pack)
 
     cov = subparsers.add_parser("coverage", help="hotspots with their assessment coverage")
+    cov.add_argument("--profile", choices=["internal", "publication", "custom"], default="internal")
     cov.add_argument("--json", action="store_true", help="print JSON")
     cov.set_defaults(func=_coverage)
 
@@ -301,12 +311,20 @@ def _records_export(args: argparse.Namespace) -> int:
 
 def _coverage(args: argparse.Namespace) -> int:
     frame = coverage.hotspot_coverage(_engine())
+    profile = _profile(args)
+    incidents = protect_counts(frame["n_incidents"], profile)["label"]
     rows = [
-        {"hotspot_id": int(r.id), "name": r.name, "state": r.state, "site_ids": list(r.site_ids)}
-        for r in frame.itertuples()
+        {
+            "hotspot_id": int(r.id),
+            "name": r.name,
+            "state": r.state,
+            "site_ids": list(r.site_ids),
+            "incidents": label,
+        }
+        for r, label in zip(frame.itertuples(), incidents, strict=True)
     ]
     if args.json:
-        print(json.dumps({"hotspots": rows}))
+        print(json.dumps({"profile": profile.describe(), "hotspots": rows}))
     else:
         for row in rows:
             print(

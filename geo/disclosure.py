@@ -35,6 +35,7 @@ __all__ = [
     "DisclosureProfile",
     "effective_resolution",
     "get_profile",
+    "parse_profile",
     "protect_counts",
     "shown_count",
 ]
@@ -80,13 +81,42 @@ INTERNAL: Final = DisclosureProfile()
 PUBLICATION: Final = DisclosureProfile(name="publication", threshold=10, rounding=5, symbol="c")
 
 
-def get_profile(name: str = "internal", *, threshold: int | None = None) -> DisclosureProfile:
-    """Return a profile by name; ``threshold`` overrides the internal one (admin setting)."""
+def parse_profile(text: str, *, name: str = "custom") -> DisclosureProfile:
+    """Build a profile from ``"threshold=7,rounding=5,symbol=*"`` (an administrator's setting).
+
+    Examples
+    --------
+    >>> parse_profile("threshold=7, rounding=10, symbol=*").suppressed_label
+    '*'
+    """
+    values: dict[str, object] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, value = part.partition("=")
+        key, value = key.strip(), value.strip()
+        if key in {"threshold", "rounding", "coarse_res"} and value.isdigit():
+            values[key] = int(value)
+        elif key in {"symbol", "not_applicable"} and value:
+            values[key] = value
+        else:
+            msg = f"cannot read {part!r} in the custom disclosure profile (e.g. threshold=7)"
+            raise InputError(msg)
+    return replace(INTERNAL, name=name, **values)  # type: ignore[arg-type]
+
+
+def get_profile(
+    name: str = "internal", *, threshold: int | None = None, custom: str | None = None
+) -> DisclosureProfile:
+    """Return a profile by name; ``threshold`` overrides the internal one (admin setting).
+
+    ``custom`` is the administrator's custom profile (see :func:`parse_profile`).
+    """
     if name == "internal":
         return replace(INTERNAL, threshold=threshold) if threshold else INTERNAL
     if name == "publication":
         return PUBLICATION
-    msg = f"unknown disclosure profile {name!r}: use internal or publication"
+    if name == "custom" and custom:
+        return parse_profile(custom)
+    msg = f"unknown disclosure profile {name!r}: use internal, publication or custom"
     raise InputError(msg)
 
 

@@ -66,7 +66,7 @@ def test_map_filters_and_missing_from_coarsening(sample_store):
     at.run()
     assert not at.exception
     assert any("Hot spot analysis" in c.value for c in at.caption)
-    at.radio(key="map_profile").set_value("publication")
+    at.radio(key="disclosure_profile").set_value("publication")
     at.run()
     assert not at.exception
     assert any("Publication profile:" in c.value and "not shown" in c.value for c in at.caption)

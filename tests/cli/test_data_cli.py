@@ -1,0 +1,55 @@
+"""The data commands on the samples: status, hexes, hotspots, coverage, pack, with profiles."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pypdf
+import pytest
+
+from assessments.samples import load_samples
+from cli.main import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def sample_store(configured):
+    load_samples(configured)
+    return configured
+
+
+def test_data_commands_on_the_samples(sample_store, capsys, tmp_path, monkeypatch):
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["samples"] is True
+    assert status["by_kind"]["incident"] > 45_000
+
+    assert main(["hexes", "--res", "8", "--from", "2026-01", "--profile", "publication"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
+    assert rows
+    assert {r["profile"] for r in rows} == {"publication"}
+    for row in rows:
+        assert row["suppressed"] == "True" or int(row["count"]) % 5 == 0
+        assert row["suppressed"] == "True" or int(row["count"]) >= 10
+
+    assert main(["hotspots", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed["hotspots"]) >= 6
+
+    monkeypatch.setenv("SAFERPLACES_CUSTOM_PROFILE", "threshold=20,rounding=10,symbol=*")
+    assert main(["coverage", "--profile", "custom", "--json"]) == 0
+    covered = json.loads(capsys.readouterr().out)
+    assert covered["profile"].startswith("custom disclosure profile: counts below 20")
+    for row in covered["hotspots"]:
+        assert (
+            row["incidents"] == "*" or int(row["incidents"]) == 0 or int(row["incidents"]) % 10 == 0
+        )
+
+    out = tmp_path / "pack.pdf"
+    assert main(["pack", "--date", "2026-11-20", "--format", "pdf", "--out", str(out)]) == 0
+    assert len(pypdf.PdfReader(out).pages) > 5
+    assert main(["pack", "--date", "20-11-2026", "--out", str(out)]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
