@@ -6,7 +6,6 @@ import datetime as dt
 import html
 
 import folium
-import pandas as pd
 import shapely
 import streamlit as st
 from sqlalchemy.orm import Session
@@ -15,7 +14,7 @@ from streamlit_folium import st_folium
 from app_pages.common import disclosure_profile, get_engine
 from assessments import coverage
 from assessments.sites import list_sites
-from geo.disclosure import protect_counts
+from geo.disclosure import protect_counts, protect_outcomes
 from geo.export import to_safe_csv
 from geo.outcomes import CAVEAT
 from layers.hexes import base_map
@@ -91,22 +90,10 @@ st.caption(CAVEAT)
 if per_site.empty:
     st.info("No submitted or reviewed assessment to compare yet.")
 else:
-
-    def _protect(frame: pd.DataFrame) -> pd.DataFrame:
-        out = frame.copy()
-        small = pd.Series(False, index=out.index)
-        for column in ("site_before", "site_after", "rest_before", "rest_after"):
-            protected = protect_counts(out[column], profile)
-            small |= protected["suppressed"] | (out[column] == 0)
-            out[column] = protected["label"]
-        for column in ("effect", "ci_low", "ci_high"):
-            out[column] = out[column].round(2).astype(object).where(~small, profile.not_applicable)
-        return out
-
     st.markdown(
         "**By site** (effect below 1: fewer incidents than the district trend predicts; "
         "a change is not shown when either side is a small number)"
     )
-    st.dataframe(_protect(per_site), hide_index=True, width="stretch")
+    st.dataframe(protect_outcomes(per_site, profile), hide_index=True, width="stretch")
     st.markdown("**By district**")
-    st.dataframe(_protect(per_district), hide_index=True, width="stretch")
+    st.dataframe(protect_outcomes(per_district, profile), hide_index=True, width="stretch")

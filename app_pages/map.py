@@ -20,6 +20,7 @@ from geo.filters import IncidentFilter
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
 from geo.stats import emerging_hot_spots, gi_star
 from layers.hexes import TILES, base_map, district_layer, hex_layer, legend_html, spot_layer
+from layers.static import render_static_map
 
 engine = get_engine()
 version = current_data_version()
@@ -247,6 +248,21 @@ with right:
                 f"{hidden} month(s) with {profile.suppressed_label} incidents are left "
                 "out of the chart."
             )
+    if st.button(
+        "Prepare a map image (PNG)",
+        help="for reports and minutes; marked with the disclosure profile",
+    ):
+        png = render_static_map(
+            hexes=protected[["h3_cell", "count"]],
+            districts=district_frame,
+            threshold=profile.threshold,
+            title=filt.describe(),
+            footer=("OFFICIAL-SENSITIVE · " if profile.name != "publication" else "")
+            + profile.describe(),
+        )
+        st.download_button(
+            "Download the map image", data=png, file_name="saferplaces-map.png", mime="image/png"
+        )
     st.subheader("Selected hexagon")
     point = (clicked or {}).get("last_clicked")
     if not point:

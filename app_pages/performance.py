@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages.common import disclosure_profile, get_engine
 from assessments.imports import load_districts
 from assessments.performance import performance_report
-from geo.disclosure import protect_counts
+from geo.disclosure import protect_counts, protect_outcomes
 from geo.export import to_safe_xlsx
 from geo.outcomes import CAVEAT
 
@@ -64,7 +64,12 @@ for column in [c for c in by_district.columns if c != "district"]:
 st.dataframe(by_district, hide_index=True, width="stretch")
 st.subheader("Incidents in assessed places, before and after")
 st.caption(CAVEAT)
-st.dataframe(report.outcomes_by_district, hide_index=True, width="stretch")
+if report.outcomes_by_district.empty:
+    st.caption("No submitted or reviewed assessment to compare yet.")
+else:
+    st.dataframe(
+        protect_outcomes(report.outcomes_by_district, profile), hide_index=True, width="stretch"
+    )
 st.download_button(
     "Download the framework (XLSX)",
     data=to_safe_xlsx(

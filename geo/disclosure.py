@@ -37,6 +37,7 @@ __all__ = [
     "get_profile",
     "parse_profile",
     "protect_counts",
+    "protect_outcomes",
     "shown_count",
 ]
 
@@ -204,3 +205,22 @@ def effective_resolution(
         )
         return profile.coarse_res, note
     return res, None
+
+
+def protect_outcomes(frame: pd.DataFrame, profile: DisclosureProfile = INTERNAL) -> pd.DataFrame:
+    """Protect before/after outcome rows: counts as labels; no change shown on a small side.
+
+    Expects ``site_before``, ``site_after``, ``rest_before``, ``rest_after`` and the derived
+    ``effect``, ``ci_low``, ``ci_high`` (as ``geo.outcomes`` returns them).
+    """
+    out = frame.copy()
+    small = pd.Series(False, index=out.index)
+    for column in ("site_before", "site_after", "rest_before", "rest_after"):
+        protected = protect_counts(out[column].fillna(0).astype("int64"), profile)
+        small |= protected["suppressed"] | (out[column] == 0)
+        out[column] = protected["label"]
+    for column in ("effect", "ci_low", "ci_high"):
+        out[column] = (
+            out[column].astype(float).round(2).astype(object).where(~small, profile.not_applicable)
+        )
+    return out

@@ -70,6 +70,9 @@ def test_map_filters_and_missing_from_coarsening(sample_store):
     at.run()
     assert not at.exception
     assert any("Publication profile:" in c.value and "not shown" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Prepare a map image (PNG)").click()
+    at.run()
+    assert not at.exception
 
 
 def test_hotspots_page_lists_the_register_with_priorities(sample_store):

@@ -119,3 +119,27 @@ def test_property_differencing_never_pins_down_a_small_count(wider, narrower_cut
     for label in shown_a["label"]:
         if label.isdigit():
             assert int(label) == 0 or int(label) >= profile.threshold
+
+
+def test_a_change_is_never_shown_when_either_side_is_small():
+    from geo.disclosure import protect_outcomes
+
+    frame = pd.DataFrame(
+        {
+            "site_before": [40, 3],
+            "site_after": [20, 30],
+            "rest_before": [900, 900],
+            "rest_after": [880, 880],
+            "effect": [0.51, 9.8],
+            "ci_low": [0.3, 2.0],
+            "ci_high": [0.8, 40.0],
+        }
+    )
+    out = protect_outcomes(frame, PUBLICATION)
+    assert out.loc[0, "effect"] == 0.51
+    assert out.loc[1, ["site_before", "effect", "ci_low", "ci_high"]].tolist() == [
+        "c",
+        "z",
+        "z",
+        "z",
+    ]
