@@ -185,3 +185,19 @@ def test_demo_user_is_an_analyst_without_password(engine):
     assert users.ensure_demo_user(engine).id == demo.id
     with pytest.raises(users.AuthError):
         users.authenticate(engine, "demo", "")
+
+
+def test_single_sign_on_identities_map_to_users(engine, admin, monkeypatch):
+    monkeypatch.setenv("SAFERPLACES_OIDC_DEFAULT_ROLE", "viewer")
+    first = users.sign_in_oidc(engine, subject="sub-1", email="kate@council.example", name="Kate")
+    assert (first.username, first.role) == ("kate@council.example", "viewer")
+    again = users.sign_in_oidc(engine, subject="sub-1", email="kate@council.example", name="Kate")
+    assert again.id == first.id  # the same identity, the same user
+    with Session(engine) as session, session.begin():
+        users.add_user(session, actor=admin, username="raj@council.example", role="analyst")
+    linked = users.sign_in_oidc(engine, subject="sub-2", email="RAJ@council.example", name="Raj")
+    assert linked.role == "analyst"  # an existing account is linked by e-mail, keeping its role
+    with Session(engine) as session, session.begin():
+        users.set_active(session, actor=admin, username="raj@council.example", active=False)
+    with pytest.raises(users.AuthError, match="disabled"):
+        users.sign_in_oidc(engine, subject="sub-2", email="raj@council.example", name="Raj")
