@@ -39,6 +39,7 @@ def _register_frame(session: Session, *, active_only: bool) -> gpd.GeoDataFrame:
         Hotspot.districts,
         Hotspot.boundary_wkb,
         Hotspot.trend_direction,
+        Hotspot.source,
     ).where(Hotspot.boundary_wkb.is_not(None))
     if active_only:
         query = query.where(Hotspot.is_active)
@@ -54,6 +55,7 @@ def _register_frame(session: Session, *, active_only: bool) -> gpd.GeoDataFrame:
             "districts",
             "boundary_wkb",
             "trend",
+            "source",
         ],
     )
     frame["name"] = frame["name"].where(frame["name"] != "", "Hotspot " + frame["id"].astype(str))

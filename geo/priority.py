@@ -6,7 +6,9 @@ otherwise; the significance weight is 1.2 when part of the hotspot is a Getis-Or
 (FDR-corrected) and 1.0 otherwise; the coverage weight is 1.3 when no current assessment covers
 the hotspot (unassessed or overdue), 1.1 while one is in progress and 0.8 when it is assessed.
 Size matters, but with diminishing returns; a worsening, significant place or one nobody has
-assessed moves up. The formula is shown beside the
+assessed moves up. A place a panel added by hand (``source`` "manual", named from referrals rather
+than data) counts at least as much as a small hotspot of 15 incidents, so it is never at the
+bottom of the list for lack of data. The formula is shown beside the
 list so a meeting can see why a place is where it is.
 """
 
@@ -37,8 +39,14 @@ def priority_scores(frame: pd.DataFrame) -> pd.Series:
     ...                   "state": ["unassessed", "assessed"]})
     >>> priority_scores(f).round(2).tolist()
     [12.98, 5.33]
+    >>> panel = pd.DataFrame({"n_incidents": [0], "trend": [None], "state": ["unassessed"],
+    ...                       "source": ["manual"]})
+    >>> priority_scores(panel).round(2).tolist()
+    [5.2]
     """
     size = np.log2(1 + frame["n_incidents"].fillna(0).astype(float))
+    if "source" in frame:
+        size = size.where(frame["source"] != "manual", np.maximum(size, np.log2(16)))
     trend = frame["trend"].map(_TREND).fillna(1.0)
     coverage = frame["state"].map(_COVERAGE).fillna(1.0)
     significant = frame["significant"] if "significant" in frame else pd.Series(False, frame.index)
