@@ -125,6 +125,16 @@ table = shown.assign(
         "last_month",
     ]
 ].rename(columns={"state": "assessment coverage"})
+runs = hotspot_runs.run_history(engine)
+if not runs.empty:
+    last_run = runs.iloc[0]
+    params = last_run["parameters"] or {}
+    st.caption(
+        f"Last run #{last_run['run']} by {last_run['by']} at {str(last_run['at'])[:16]}: "
+        f"DBSCAN eps {params.get('eps_m')} m, min_samples {params.get('min_samples')}, "
+        f"{params.get('filter')}; matched to the register at overlap ≥ "
+        f"{params.get('match_threshold')}."
+    )
 st.caption(f"Sorted by priority: {FORMULA}. {profile.describe()}.")
 event = st.dataframe(
     table,

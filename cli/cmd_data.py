@@ -270,10 +270,16 @@ def _hotspots_list(args: argparse.Namespace) -> int:
         "trend",
         "trend_p",
     ]
+    runs = hotspot_runs.run_history(_engine())
+    last_run = None if runs.empty else runs.iloc[0]["parameters"]
     if args.json:
         print(
             json.dumps(
-                {"profile": profile.describe(), "hotspots": frame[columns].to_dict("records")},
+                {
+                    "profile": profile.describe(),
+                    "last_run": last_run,
+                    "hotspots": frame[columns].to_dict("records"),
+                },
                 default=str,
             )
         )

@@ -38,6 +38,7 @@ def test_data_commands_on_the_samples(sample_store, capsys, tmp_path, monkeypatc
     assert main(["hotspots", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert len(listed["hotspots"]) >= 6
+    assert listed["last_run"]["eps_m"] == 150.0  # the parameters travel with every output
 
     monkeypatch.setenv("SAFERPLACES_CUSTOM_PROFILE", "threshold=20,rounding=10,symbol=*")
     assert main(["coverage", "--profile", "custom", "--json"]) == 0
