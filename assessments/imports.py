@@ -2,15 +2,14 @@
 
 One batch per file, each in its own transaction: every valid row is stored or none is. A file
 already imported (same SHA-256) stores nothing and says so; rows of a re-published month that are
-already stored are rejected as duplicates, so nothing is counted twice. Bulk inserts use
-PostgreSQL's COPY and SQLite's executemany on the raw driver connection.
+already stored are rejected as duplicates, so nothing is counted twice. Rows are written by
+:mod:`assessments.bulkload` (COPY on PostgreSQL; a big first load rebuilds the indexes once),
+while the next chunk is read and checked in a background thread.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,18 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from assessments import bulkload
 from assessments.audit import record_event
 from assessments.db import is_postgres
 from assessments.models import District, ImportBatch, Incident, SavedMapping
 from assessments.permissions import Actor, require
 from geo._errors import ConflictError, InputError
-from geo.ingest import CHUNK_ROWS, expand_sources, read_incidents
+from geo.ingest import CHUNK_ROWS, expand_sources, prefetched, read_incidents
 from geo.ingest.boundaries import read_boundaries
 
 __all__ = [
@@ -50,22 +49,6 @@ __all__ = [
 #: Rejected rows kept with a batch for the downloadable report (the counts are always complete).
 MAX_STORED_REJECTS = 100_000
 DUPLICATE_ROW = "already stored (duplicate row)"
-_COLUMNS = [
-    "batch_id",
-    "kind",
-    "category",
-    "month",
-    "date",
-    "hour",
-    "age_band",
-    "flags",
-    "lat",
-    "lon",
-    "h3_cell",
-    "district_code",
-    "source_ref",
-    "row_key",
-]
 
 Progress = Callable[[str, int, int], None]
 
@@ -135,43 +118,6 @@ def load_districts(engine: Engine) -> gpd.GeoDataFrame:
     )
 
 
-def _existing_keys(conn: Connection, months: list[dt.date]) -> np.ndarray:
-    if not months:
-        return np.empty(0, dtype=np.int64)
-    rows = conn.execute(select(Incident.row_key).where(Incident.month.in_(months))).scalars()
-    return np.fromiter(rows, dtype=np.int64)
-
-
-def _insert(conn: Connection, frame: pd.DataFrame) -> None:
-    """Bulk insert incident rows on the connection's open transaction."""
-    if frame.empty:
-        return
-    raw = conn.connection.driver_connection
-    if is_postgres(conn.engine):
-        buffer = io.StringIO()
-        out = frame[_COLUMNS].copy()
-        out["hour"] = out["hour"].astype("Int64")
-        out.to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
-        sql = f"COPY incident ({', '.join(_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
-            copy.write(buffer.getvalue())
-        return
-    records = frame[_COLUMNS].astype(object).where(frame[_COLUMNS].notna(), None)
-    for column in ("month", "date"):  # few distinct values: format each once
-        values = records[column]
-        uniques = {d: d.isoformat() for d in values.dropna().unique()}
-        records[column] = values.map(uniques).astype(object).where(values.notna(), None)
-    placeholders = ", ".join("?" for _ in _COLUMNS)
-    cursor = raw.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(
-            f"INSERT INTO incident ({', '.join(_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
-            records.itertuples(index=False, name=None),
-        )
-    finally:
-        cursor.close()
-
-
 def _prepare(frame: pd.DataFrame, batch_id: int) -> pd.DataFrame:
     out = frame.copy()
     out["batch_id"] = batch_id
@@ -228,8 +174,11 @@ def _import_one(
     kept_rejects: list[pd.DataFrame] = []
     months: set[dt.date] = set()
     actor_name = actor if isinstance(actor, str) else actor.username
+    bulk = bulkload.is_bulk(engine, reader.expected_rows)
     try:
         with engine.begin() as conn:
+            if bulk:
+                bulkload.lock_for_bulk(conn)
             batch_id = conn.execute(
                 insert(ImportBatch)
                 .values(
@@ -249,12 +198,18 @@ def _import_one(
                 )
                 .returning(ImportBatch.id)
             ).scalar_one()
-            for chunk in chunks:
+            stored_keys = bulkload.StoredKeys(conn, preload=bulk)
+            if bulk:
+                bulkload.set_indexes_aside(conn)
+                report.notes.append(
+                    "a large load: the incident indexes were rebuilt once at the end"
+                )
+            # PostgreSQL does its share in its own process, so reading the next chunk overlaps
+            # with storing this one; SQLite's executemany would fight the reader for the GIL.
+            for chunk in prefetched(chunks) if is_postgres(engine) else chunks:
                 valid, rejected = chunk.valid, chunk.rejected
                 if not valid.empty:
-                    chunk_months = sorted(set(valid["month"]))
-                    stored = _existing_keys(conn, chunk_months)
-                    dupes = np.isin(valid["row_key"].to_numpy(), stored)
+                    dupes = stored_keys.stored(valid["row_key"].to_numpy())
                     if dupes.any():
                         rejected = pd.concat(
                             [
@@ -269,8 +224,8 @@ def _import_one(
                             ignore_index=True,
                         )
                         valid = valid[~dupes]
-                    months.update(valid["month"])
-                    _insert(conn, _prepare(valid, batch_id))
+                    months.update(valid["month"].unique())
+                    bulkload.insert_incidents(conn, _prepare(valid, batch_id))
                 report.read += chunk.read
                 report.stored += len(valid)
                 report.rejected += len(rejected)
@@ -279,6 +234,8 @@ def _import_one(
                     kept_rejects.append(rejected)
                 if progress is not None:
                     progress(source.name, report.read, source.size)
+            if bulk:
+                bulkload.rebuild_indexes(conn)
             rejects = (
                 pd.concat(kept_rejects, ignore_index=True).sort_values("line")
                 if kept_rejects
@@ -424,6 +381,8 @@ def delete_batch(engine: Engine, batch_id: int, *, actor: Actor | str = "cli") -
     from sqlalchemy.orm import Session
 
     with Session(engine) as session, session.begin():
+        if is_postgres(engine):  # the same lock order as a bulk import's (no deadlock)
+            session.execute(text("LOCK TABLE import_batch IN ROW EXCLUSIVE MODE"))
         batch = session.get(ImportBatch, batch_id)
         if batch is None:
             msg = f"there is no import batch {batch_id}"

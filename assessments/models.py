@@ -105,6 +105,8 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incident_month_kind_cell", "month", "kind", "h3_cell"),
         Index("ix_incident_district_month", "district_code", "month"),
+        # A unique index, not a table constraint, so a bulk load can rebuild it (SQLite).
+        Index("ix_incident_row_key", "row_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -120,10 +122,10 @@ class Incident(Base):
     flags: Mapped[str] = mapped_column(String(200), default="")
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
-    h3_cell: Mapped[int] = mapped_column(BigInteger, index=True)
+    h3_cell: Mapped[int] = mapped_column(BigInteger)
     district_code: Mapped[str | None] = mapped_column(String(16))
     source_ref: Mapped[str | None] = mapped_column(String(64))
-    row_key: Mapped[int] = mapped_column(BigInteger, unique=True)
+    row_key: Mapped[int] = mapped_column(BigInteger)
 
     batch: Mapped[ImportBatch] = relationship(back_populates="incidents")
 

@@ -81,7 +81,7 @@ def _rows(
             f"{', '.join(reader.columns)}"
         )
         raise InputError(msg)
-    chunks = list(reader.chunks(50_000))
+    chunks = list(reader.chunks(50_000, None))
     frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
     if frame.empty:
         msg = f"{source.name} has a header but no rows"

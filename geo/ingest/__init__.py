@@ -6,8 +6,11 @@ Pure: files in, normalised frames and per-row rejections out. Persistence is
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -30,8 +33,12 @@ __all__ = [
     "expand_sources",
     "guess_mapping",
     "open_table",
+    "prefetched",
     "read_incidents",
 ]
+
+T = TypeVar("T")
+_END = object()
 
 #: Rows per chunk: bounds memory (about 100 MB per chunk of a police.uk file).
 CHUNK_ROWS = 200_000
@@ -88,7 +95,7 @@ def read_incidents(
     def chunks() -> Iterator[Chunk]:
         line = 2  # the header is line 1
         any_rows = False
-        for frame in reader.chunks(chunk_rows):
+        for frame in reader.chunks(chunk_rows, normaliser.wanted_columns):
             if frame.empty:
                 continue
             any_rows = True
@@ -102,3 +109,56 @@ def read_incidents(
             raise InputError(msg)
 
     return reader, chunks()
+
+
+def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Iterate ``items`` in a background thread, at most ``depth`` items ahead of the caller.
+
+    Reading and normalising the next chunk then overlaps with storing this one (database drivers
+    and most of pandas release the GIL). An error raised by ``items`` is raised here, in order.
+    Memory stays bounded: ``depth`` items wait, one is being made.
+
+    Examples
+    --------
+    >>> list(prefetched(iter(range(5))))
+    [0, 1, 2, 3, 4]
+    """
+    waiting: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[object, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(entry, timeout=0.05)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    break
+            else:
+                put((_END, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put((_END, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=work, name="saferplaces-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = waiting.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()

@@ -17,6 +17,8 @@ from typing import Final
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute
 import shapely
 from pyproj import Transformer
 
@@ -106,6 +108,8 @@ REASONS: Final[dict[str, str]] = {
     "outside_districts": "outside your districts",
 }
 
+_REASON_TEXT: Final = (None, *REASONS.values())
+_REASON_CODE: Final = {key: code for code, key in enumerate(REASONS, start=1)}
 _POLICE_UK_MAP: Final = {
     "latitude": "Latitude",
     "longitude": "Longitude",
@@ -200,7 +204,7 @@ class IncidentNormaliser:
     only_districts: frozenset[str] | None = None
     today: dt.date = field(default_factory=dt.date.today)
     fields: dict[str, str] = field(init=False)
-    _seen: pd.Series = field(init=False)
+    _seen: _SeenCounts = field(init=False)
     _checked_coordinates: bool = field(init=False, default=False)
     _value_columns: list[str] = field(init=False)
     _narrative_columns: list[str] = field(init=False)
@@ -250,7 +254,13 @@ class IncidentNormaliser:
         ]
         self._narrative_columns = [c for c in kept if c not in mapped]
         self._require_fields()
-        self._seen = pd.Series(dtype="int64")
+        self._seen = _SeenCounts()
+
+    @property
+    def wanted_columns(self) -> list[str]:
+        """The columns :meth:`process` reads (mapped fields and those checked for personal data)."""
+        wanted = set(self.fields.values()) | set(self._value_columns)
+        return [c for c in self.columns if c in wanted]
 
     def _require_fields(self) -> None:
         f = self.fields
@@ -294,35 +304,28 @@ class IncidentNormaliser:
             if findings:
                 raise _personal_error(findings)
         f = self.fields
-        reason = pd.Series(pd.NA, index=chunk.index, dtype="string")
+        # The first reason each row is rejected for, as an index into _REASON_TEXT (0: none).
+        reason = np.zeros(len(chunk), dtype=np.int8)
 
         def reject(mask: pd.Series | np.ndarray, key: str) -> None:
             if isinstance(mask, pd.Series):
-                mask = mask.astype("boolean").fillna(False).astype(bool)
-            else:
-                mask = pd.Series(np.asarray(mask, dtype=bool), index=chunk.index)
-            reason.mask(mask & reason.isna(), REASONS[key], inplace=True)
+                mask = mask.to_numpy(dtype=bool, na_value=False)
+            reason[(reason == 0) & np.asarray(mask, dtype=bool)] = _REASON_CODE[key]
 
         # Location.
         if "latitude" in f:
             raw_y, raw_x = chunk[f["latitude"]], chunk[f["longitude"]]
         else:
             raw_y, raw_x = chunk[f["northing"]], chunk[f["easting"]]
-        empty = (
-            raw_x.isna()
-            | raw_y.isna()
-            | (raw_x.astype("string").str.strip() == "")
-            | (raw_y.astype("string").str.strip() == "")
-        )
-        x = pd.to_numeric(raw_x.astype("string").str.strip(), errors="coerce")
-        y = pd.to_numeric(raw_y.astype("string").str.strip(), errors="coerce")
-        reject(empty.fillna(True), "no_location")
-        reject(x.isna() | y.isna(), "bad_coordinates")
+        x, x_empty = _parse_numbers(raw_x)
+        y, y_empty = _parse_numbers(raw_y)
+        reject(x_empty | y_empty, "no_location")
+        reject(np.isnan(x) | np.isnan(y), "bad_coordinates")
         if "latitude" in f:
-            self._check_coordinates(x, y)
-            lon, lat = x.to_numpy(dtype=float), y.to_numpy(dtype=float)
+            self._check_coordinates(pd.Series(x), pd.Series(y))
+            lon, lat = x, y
         else:
-            lon, lat = _BNG_TO_WGS.transform(x.to_numpy(dtype=float), y.to_numpy(dtype=float))
+            lon, lat = _BNG_TO_WGS.transform(x, y)
         lon_min, lat_min, lon_max, lat_max = UK_BOUNDS
         with np.errstate(invalid="ignore"):
             off = ~((lat >= lat_min) & (lat <= lat_max) & (lon >= lon_min) & (lon <= lon_max))
@@ -395,14 +398,16 @@ class IncidentNormaliser:
 
         # District.
         district = pd.Series(pd.NA, index=chunk.index, dtype="string")
-        ok = reason.isna().to_numpy()
+        ok = reason == 0
         if self.districts is not None and not self.districts.empty and ok.any():
             district[ok] = _assign_districts(lat[ok], lon[ok], self.districts)
             if self.only_districts:
                 reject(ok & ~district.isin(self.only_districts).to_numpy(), "outside_districts")
-                ok = reason.isna().to_numpy()
+                ok = reason == 0
 
-        rejected = pd.DataFrame({"line": lines[~ok], "reason": reason[~ok].to_numpy()})
+        rejected = pd.DataFrame(
+            {"line": lines[~ok], "reason": np.asarray(_REASON_TEXT, dtype=object)[reason[~ok]]}
+        )
         valid = pd.DataFrame(
             {
                 "kind": kind[ok].to_numpy(),
@@ -464,18 +469,58 @@ class IncidentNormaliser:
         """Return a 64-bit fingerprint per row; identical rows get distinct occurrences."""
         if valid.empty:
             return np.empty(0, dtype=np.int64)
-        parts = valid[["kind", "category", "month", "date", "source_ref"]].astype("string")
-        parts["lat"] = valid["lat"].round(6).astype("string")
-        parts["lon"] = valid["lon"].round(6).astype("string")
-        base = pd.util.hash_pandas_object(parts.fillna(""), index=False).to_numpy()
-        keys = pd.Series(base)
-        occurrence = keys.groupby(keys).cumcount().to_numpy(dtype=np.uint64)
-        earlier = self._seen.reindex(keys.to_numpy()).fillna(0).to_numpy(dtype=np.uint64)
-        counts = keys.value_counts()
-        self._seen = self._seen.add(counts, fill_value=0).astype("int64")
-        occurrence += earlier
+        # Each field hashed as its text (NA as ""): keys must not change between versions.
+        fields = {name: valid[name] for name in ("kind", "category", "month", "date", "source_ref")}
+        fields |= {"lat": valid["lat"].round(6), "lon": valid["lon"].round(6)}
+        parts = pd.DataFrame({name: _hashable_text(values) for name, values in fields.items()})
+        base = pd.util.hash_pandas_object(parts, index=False).to_numpy()
+        occurrence = pd.Series(base).groupby(base).cumcount().to_numpy(dtype=np.uint64)
+        occurrence += self._seen.count_and_add(base)
         mixed = pd.util.hash_array(base ^ (occurrence * np.uint64(0x9E3779B97F4A7C15)))
         return mixed.view(np.int64)
+
+
+class _SeenCounts:
+    """How many times each base fingerprint was met in earlier chunks (sorted arrays)."""
+
+    def __init__(self) -> None:
+        self.keys = np.empty(0, dtype=np.uint64)
+        self.counts = np.empty(0, dtype=np.uint64)
+
+    def count_and_add(self, base: np.ndarray) -> np.ndarray:
+        """Return, per value of ``base``, its count so far; then add ``base`` to the counts."""
+        uniques, inverse, counts = np.unique(base, return_inverse=True, return_counts=True)
+        at = np.searchsorted(self.keys, uniques)
+        found = at < len(self.keys)
+        found[found] = self.keys[at[found]] == uniques[found]
+        before = np.zeros(len(uniques), dtype=np.uint64)
+        before[found] = self.counts[at[found]]
+        self.counts[at[found]] += counts[found].astype(np.uint64)
+        self.keys = np.insert(self.keys, at[~found], uniques[~found])
+        self.counts = np.insert(self.counts, at[~found], counts[~found].astype(np.uint64))
+        return before[inverse]
+
+
+def _hashable_text(values: pd.Series) -> pd.Series | pd.Categorical:
+    """Return the values as text with NA as "", hashing to what ``astype("string")`` would.
+
+    Columns with few distinct values (months, dates, snapped coordinates) become categoricals
+    whose categories alone are turned into text: the same hashes, a fraction of the work.
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.astype("string").fillna("")
+    if values.isna().all():
+        return pd.Categorical.from_codes(np.zeros(len(values), dtype=np.int8), categories=[""])
+    if values.dtype.kind == "f":  # factorise the bits, so -0.0 keeps its own text
+        bits = values.to_numpy(dtype=np.float64).view(np.int64)
+        codes, uniques = pd.factorize(bits)
+        # repr is the text astype("string") gives a float (shortest round trip), made faster
+        floats = uniques.view(np.float64).tolist()
+        text = pd.Series(["" if v != v else repr(v) for v in floats], dtype="string")
+    else:
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+        text = pd.Series(uniques, dtype=object).astype("string")
+    return pd.Categorical.from_codes(codes, categories=pd.Index(text.fillna(""), dtype="string"))
 
 
 def _personal_error(findings: list[Finding]) -> PersonalDataError:
@@ -488,6 +533,27 @@ def _personal_error(findings: list[Finding]) -> PersonalDataError:
         "'Columns to discard' on the Import page)."
     )
     return PersonalDataError(msg, columns=columns)
+
+
+def _parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Text to floats (NaN where not a number) and a mask of the blank cells.
+
+    Arrow parses a clean column in one pass; a column with anything odd in it (spaces, words)
+    takes pandas' slower, forgiving route.
+    """
+    text = values.astype("string")
+    blank = (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+    try:
+        cells = pa.array(text.mask(blank), type=pa.string(), from_pandas=True)
+        parsed = pa.compute.cast(cells, pa.float64())
+        numbers = parsed.to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, ValueError):
+        numbers = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+    numbers = np.asarray(numbers, dtype=np.float64).copy()
+    numbers[blank] = np.nan
+    return numbers, blank
 
 
 def _canonical_category(value: str) -> str:

@@ -167,13 +167,19 @@ def _sniff_delimiter(source: Source, encoding: str) -> str:
 
 @dataclass
 class TableReader:
-    """Column names and a way to iterate the rows in chunks (all values as text)."""
+    """Column names and a way to iterate the rows in chunks (all values as text).
+
+    ``chunks(size, wanted)`` yields frames of ``size`` rows; with ``wanted`` (column names) a
+    reader may leave the other columns out.
+    """
 
     name: str
     format: str
     columns: list[str]
-    chunks: Callable[[int], Iterator[pd.DataFrame]]
+    chunks: Callable[[int, list[str] | None], Iterator[pd.DataFrame]]
     notes: list[str]
+    #: About how many rows the file holds (from its size and first lines), if that is known.
+    expected_rows: int | None = None
 
 
 def _csv_reader(source: Source) -> TableReader:
@@ -203,7 +209,7 @@ def _csv_reader(source: Source) -> TableReader:
         raise InputError(msg)
     fmt = "police_uk" if tuple(columns) == POLICE_UK_COLUMNS else "csv"
 
-    def chunks(size: int) -> Iterator[pd.DataFrame]:
+    def chunks(size: int, wanted: list[str] | None = None) -> Iterator[pd.DataFrame]:
         with source.opener() as handle:
             text = io.TextIOWrapper(handle, encoding=encoding, newline="")
             reader = pd.read_csv(
@@ -217,6 +223,7 @@ def _csv_reader(source: Source) -> TableReader:
                 on_bad_lines="error",
                 header=0,
                 names=columns,
+                usecols=wanted,  # columns nobody looks at are not even turned into text
             )
             try:
                 yield from reader
@@ -224,7 +231,15 @@ def _csv_reader(source: Source) -> TableReader:
                 msg = f"{source.name}: the rows do not match the header ({exc})"
                 raise InputError(msg) from exc
 
-    return TableReader(source.name, fmt, columns, chunks, notes)
+    return TableReader(source.name, fmt, columns, chunks, notes, _estimate_rows(source))
+
+
+def _estimate_rows(source: Source) -> int:
+    """Rows in a text file, estimated from the line length of its first megabyte."""
+    with source.opener() as handle:
+        sample = handle.read(_BLOCK)
+    lines = max(sample.count(b"\n"), 1)
+    return max(round(source.size * lines / max(len(sample), 1)) - 1, 0)
 
 
 def _xlsx_reader(source: Source, sheet: str | None) -> TableReader:
@@ -272,7 +287,7 @@ def _xlsx_reader(source: Source, sheet: str | None) -> TableReader:
         )
         raise InputError(msg)
 
-    def chunks(size: int) -> Iterator[pd.DataFrame]:
+    def chunks(size: int, _wanted: list[str] | None = None) -> Iterator[pd.DataFrame]:
         inner = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         iterator = inner[sheet].iter_rows(values_only=True)
         next(iterator, None)
@@ -338,12 +353,12 @@ def _geo_reader(source: Source, layer: str | None) -> TableReader:
     table["latitude"] = frame.geometry.y.where(located).astype("string")
     columns = list(table.columns)
 
-    def chunks(size: int) -> Iterator[pd.DataFrame]:
+    def chunks(size: int, _wanted: list[str] | None = None) -> Iterator[pd.DataFrame]:
         for start in range(0, len(table), size):
             yield table.iloc[start : start + size].reset_index(drop=True)
 
     fmt = "gpkg" if source.suffix == ".gpkg" else "geojson"
-    return TableReader(source.name, fmt, columns, chunks, [])
+    return TableReader(source.name, fmt, columns, chunks, [], len(table))
 
 
 def open_table(source: Source, *, sheet: str | None = None) -> TableReader:

@@ -1,0 +1,236 @@
+"""Writing incident rows fast, on both backends, without giving up all-or-nothing.
+
+- PostgreSQL takes rows through ``COPY ... FROM STDIN`` as CSV written by Arrow (C++), SQLite
+  through ``executemany`` on the driver connection.
+- A *bulk* load (a file at least :data:`BULK_MIN_ROWS` rows long and at least as big as what the
+  store already holds: typically the first load of several years of data) sets the incident
+  table's secondary indexes aside, and on PostgreSQL its foreign key, and rebuilds them once
+  before the import commits, in the same transaction. Building an index from sorted data is
+  several times cheaper than updating it row by row. The unique row-fingerprint index is rebuilt
+  too, so a row stored twice still fails the whole import, and a failure anywhere rolls the
+  indexes back with the rows.
+- On PostgreSQL a bulk load locks the incident table for its duration (pages that read incidents
+  wait for it); on SQLite readers keep their snapshot and are never blocked.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from sqlalchemy import Connection, Engine, Index, Table, func, select, text
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
+
+from assessments.db import is_postgres
+from assessments.models import Incident
+
+__all__ = [
+    "BULK_MIN_ROWS",
+    "COLUMNS",
+    "StoredKeys",
+    "insert_incidents",
+    "is_bulk",
+    "rebuild_indexes",
+    "set_indexes_aside",
+]
+
+#: A file shorter than this always loads with the indexes in place.
+BULK_MIN_ROWS = 100_000
+
+#: The incident columns an import writes, in order.
+COLUMNS = [
+    "batch_id",
+    "kind",
+    "category",
+    "month",
+    "date",
+    "hour",
+    "age_band",
+    "flags",
+    "lat",
+    "lon",
+    "h3_cell",
+    "district_code",
+    "source_ref",
+    "row_key",
+]
+
+_ARROW_SCHEMA = pa.schema(
+    [
+        ("batch_id", pa.int64()),
+        ("kind", pa.string()),
+        ("category", pa.string()),
+        ("month", pa.date32()),
+        ("date", pa.date32()),
+        ("hour", pa.int16()),
+        ("age_band", pa.string()),
+        ("flags", pa.string()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("h3_cell", pa.int64()),
+        ("district_code", pa.string()),
+        ("source_ref", pa.string()),
+        ("row_key", pa.int64()),
+    ]
+)
+
+
+_TABLE: Table = Incident.__table__  # type: ignore[assignment]
+
+
+def _indexes() -> list[Index]:
+    return sorted(_TABLE.indexes, key=lambda index: str(index.name))
+
+
+def is_bulk(engine: Engine, expected_rows: int | None) -> bool:
+    """Whether a file of about ``expected_rows`` rows should load with the indexes set aside."""
+    if expected_rows is None or expected_rows < BULK_MIN_ROWS:
+        return False
+    with engine.connect() as conn:
+        held = conn.execute(select(func.count()).select_from(Incident)).scalar_one()
+    return expected_rows >= held
+
+
+def lock_for_bulk(conn: Connection) -> None:
+    """PostgreSQL: take the bulk load's locks first, always in the same order (no deadlock).
+
+    Must be the transaction's first statement. Other imports wait; readers of ``import_batch``
+    do not; readers of ``incident`` wait until the load commits.
+    """
+    if is_postgres(conn.engine):
+        conn.execute(text("LOCK TABLE import_batch IN SHARE ROW EXCLUSIVE MODE"))
+        conn.execute(text("LOCK TABLE incident IN ACCESS EXCLUSIVE MODE"))
+
+
+def set_indexes_aside(conn: Connection) -> None:
+    """Drop the incident table's secondary indexes (and PostgreSQL foreign key) for a load."""
+    for index in _indexes():
+        conn.execute(DropIndex(index, if_exists=True))
+    if is_postgres(conn.engine):
+        for constraint in _TABLE.foreign_key_constraints:
+            conn.execute(DropConstraint(constraint))
+
+
+def rebuild_indexes(conn: Connection) -> None:
+    """Build again what :func:`set_indexes_aside` dropped (fails on a duplicate fingerprint)."""
+    postgres = is_postgres(conn.engine)
+    if postgres:  # a bigger sort buffer for this transaction's index builds only
+        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for index in _indexes():
+        conn.execute(CreateIndex(index))
+    if postgres:
+        for constraint in _TABLE.foreign_key_constraints:
+            conn.execute(AddConstraint(constraint))
+
+
+class StoredKeys:
+    """Answers "which of these row fingerprints are stored already?" for one import.
+
+    With the indexes in place each chunk's fingerprints are looked up through the unique index
+    (only the duplicates come back). During a bulk load, when that index is set aside, every
+    stored fingerprint is read once before the load instead (a bulk load is at least as big as
+    the store, so this is bounded by the file itself).
+    """
+
+    def __init__(self, conn: Connection, *, preload: bool) -> None:
+        self._conn = conn
+        self._all: np.ndarray | None = None
+        if preload:
+            rows = conn.execute(select(Incident.row_key)).scalars().all()
+            self._all = np.sort(np.asarray(rows, dtype=np.int64))
+
+    def stored(self, keys: np.ndarray) -> np.ndarray:
+        """Return a mask over ``keys``: True where that fingerprint is already stored."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if len(keys) == 0:
+            return np.zeros(0, dtype=bool)
+        if self._all is not None:
+            return np.isin(keys, self._all, assume_unique=False)
+        if is_postgres(self._conn.engine):
+            rows = self._conn.execute(
+                text("SELECT row_key FROM incident WHERE row_key = ANY(:keys)"),
+                {"keys": keys.tolist()},
+            ).scalars()
+        else:
+            rows = self._conn.execute(
+                text(
+                    "SELECT row_key FROM incident WHERE row_key IN "
+                    "(SELECT value FROM json_each(:keys))"
+                ),
+                {"keys": json.dumps(keys.tolist())},
+            ).scalars()
+        found = np.fromiter(rows, dtype=np.int64)
+        return np.isin(keys, found) if len(found) else np.zeros(len(keys), dtype=bool)
+
+
+def insert_incidents(conn: Connection, frame: pd.DataFrame) -> None:
+    """Append incident rows (``COLUMNS``) on the connection's open transaction."""
+    if frame.empty:
+        return
+    if is_postgres(conn.engine):
+        _copy_postgres(conn, frame)
+    else:
+        _executemany_sqlite(conn, frame)
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    columns = {}
+    for name in COLUMNS:
+        values = frame[name]
+        kind = _ARROW_SCHEMA.field(name).type
+        if pa.types.is_date32(kind):
+            values = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+            mask = np.isnat(values)
+            columns[name] = pa.array(values, type=kind, mask=mask if mask.any() else None)
+        elif pa.types.is_string(kind):
+            columns[name] = pa.array(values.astype("string"), type=kind, from_pandas=True)
+        else:
+            columns[name] = pa.array(values, type=kind, from_pandas=True)
+    return pa.table(columns, schema=_ARROW_SCHEMA)
+
+
+def _copy_postgres(conn: Connection, frame: pd.DataFrame) -> None:
+    # Arrow writes NULL as an empty unquoted field and an empty string as "", which is how
+    # PostgreSQL's CSV COPY tells them apart.
+    buffer = io.BytesIO()
+    pa_csv.write_csv(
+        _arrow_table(frame), buffer, write_options=pa_csv.WriteOptions(include_header=False)
+    )
+    sql = f"COPY incident ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        view = buffer.getbuffer()
+        for start in range(0, len(view), 1 << 22):
+            copy.write(view[start : start + (1 << 22)])
+        del view
+
+
+def _executemany_sqlite(conn: Connection, frame: pd.DataFrame) -> None:
+    # Columns as plain Python lists zipped into rows: several times faster than itertuples;
+    # columns empty in this chunk are left out (they are NULL), so there is less to bind.
+    columns = [c for c in COLUMNS if not frame[c].isna().all()]
+    rows = zip(*(_python_values(frame[c]) for c in columns), strict=True)
+    placeholders = ", ".join("?" for _ in columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(
+            f"INSERT INTO incident ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
+            rows,
+        )
+    finally:
+        cursor.close()
+
+
+def _python_values(values: pd.Series) -> list[object]:
+    """Return a column as Python values for the SQLite driver: NA as None, dates as ISO text."""
+    if values.name in ("month", "date"):  # few distinct values: format each once
+        cells = values.to_numpy(dtype=object, na_value=None)
+        text = {d: d.isoformat() for d in pd.unique(cells) if d is not None}
+        return [None if d is None else text[d] for d in cells.tolist()]
+    if values.dtype.kind in "iuf" and not values.hasnans:
+        return values.to_numpy().tolist()
+    return values.to_numpy(dtype=object, na_value=None).tolist()

@@ -1,0 +1,161 @@
+"""Large loads set the incident indexes aside and rebuild them, on SQLite and PostgreSQL.
+
+The real police.uk files are small, so these tests lower the bulk threshold: the same code path
+as a first load of millions of rows, with real data flowing through it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from assessments import bulkload, imports, maps
+from assessments.models import ImportBatch, Incident
+from geo import PersonalDataError
+from geo.filters import IncidentFilter
+
+BULK_NOTE = "a large load: the incident indexes were rebuilt once at the end"
+
+
+def _count(engine, model=Incident):
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def _schema(engine):
+    """Return the incident table's indexes and foreign keys, as the store has them."""
+    inspector = inspect(engine)
+    indexes = {
+        (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+        for i in inspector.get_indexes("incident")
+    }
+    keys = {
+        (tuple(k["constrained_columns"]), k["referred_table"])
+        for k in inspector.get_foreign_keys("incident")
+    }
+    return indexes, keys
+
+
+def _combined(files, path):
+    """Several police.uk months in one new file (as a force's multi-month extract would be)."""
+    frame = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in files])
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def small_bulk(monkeypatch):
+    """Make any file of 1,000 rows or more a bulk load."""
+    monkeypatch.setattr(bulkload, "BULK_MIN_ROWS", 1_000)
+
+
+def test_a_bulk_first_load_stores_every_row_and_rebuilds_the_indexes(
+    engine, police_uk_files, small_bulk
+):
+    before = _schema(engine)
+    report = imports.import_files(engine, police_uk_files)
+    # The first file meets an empty store: bulk. The last meets a store four times its size:
+    # the indexes stay in place.
+    bulk = [BULK_NOTE in b.notes for b in report.batches]
+    assert bulk[0]
+    assert not bulk[-1]
+    totals = report.as_json()
+    assert sum(b["read"] for b in totals["batches"]) == 47_968
+    assert totals["rejected_by_reason"] == {"no location": 5_570}
+    assert _count(engine) == 47_968 - 5_570
+    assert _schema(engine) == before  # every index and foreign key is back, as migrated
+    # The rebuilt fingerprint index is unique again: a repeated row cannot slip in.
+    with Session(engine) as session:
+        row = session.execute(select(Incident).limit(1)).scalar_one()
+        copy = {c.name: getattr(row, c.name) for c in Incident.__table__.columns if c.name != "id"}
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(Incident).values(**copy))
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "indexed"])
+def test_rows_already_stored_are_found_whether_or_not_the_indexes_are_set_aside(
+    engine, police_uk_files, tmp_path, monkeypatch, bulk
+):
+    monkeypatch.setattr(bulkload, "BULK_MIN_ROWS", 1_000 if bulk else 10**9)
+    first = imports.import_files(engine, [police_uk_files[0]]).batches[0]
+    # Two months in one new file, the first of them already stored: only the second is new.
+    both = _combined(police_uk_files[:2], tmp_path / "two-months.csv")
+    report = imports.import_files(engine, [both])
+    batch = report.batches[0]
+    assert (BULK_NOTE in batch.notes) is bulk
+    assert batch.rejected_by_reason["already stored (duplicate row)"] == first.stored
+    second = imports.import_files(engine, [police_uk_files[1]]).batches[0]
+    assert second.stored == 0  # everything in it came with the combined file
+    assert batch.stored == second.rejected_by_reason["already stored (duplicate row)"]
+    assert _count(engine) == first.stored + batch.stored
+
+
+def test_a_bulk_load_that_fails_leaves_the_store_and_its_indexes_as_they_were(
+    engine, police_uk_files, tmp_path, small_bulk
+):
+    imports.import_files(engine, [police_uk_files[0]])
+    stored, schema = _count(engine), _schema(engine)
+    rows = [f"52.8,-2.1,Drugs,2025-01,ok {i}" for i in range(12_000)]
+    rows.append("52.8,-2.1,Drugs,2025-01,ring me at someone@example.org")
+    path = tmp_path / "late.csv"
+    path.write_text("latitude,longitude,category,month,notes\n" + "\n".join(rows) + "\n")
+    with pytest.raises(PersonalDataError, match="e-mail addresses"):
+        imports.import_files(engine, [path], chunk_rows=2_000)  # found in the last chunk
+    assert _count(engine) == stored
+    assert _count(engine, ImportBatch) == 1
+    assert _schema(engine) == schema
+    # The unique index still stops a repeat of what is stored.
+    again = imports.import_files(engine, [_combined(police_uk_files[:1], tmp_path / "a.csv")])
+    assert again.batches[0].stored == 0
+
+
+def test_bulk_loads_deletes_and_readers_at_once_neither_fail_nor_lose_rows(
+    engine, police_uk_files, tmp_path, small_bulk
+):
+    """Two loads race (one surely bulk), an older batch is undone and a map reader runs."""
+    old = imports.import_files(engine, [police_uk_files[4]]).batches[0].batch_id
+    combined = _combined(police_uk_files[:2], tmp_path / "two-months.csv")
+    errors: list[BaseException] = []
+    stored: list[int] = []
+    done = threading.Event()
+
+    def guarded(work):
+        def run():
+            try:
+                work()
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+
+        return threading.Thread(target=run)
+
+    def read():
+        while not done.is_set():
+            maps.count_cells(engine, IncidentFilter(), res=7)
+
+    def load(path):
+        stored.extend(b.stored for b in imports.import_files(engine, [path]).batches)
+
+    workers = [
+        guarded(lambda: load(combined)),
+        guarded(lambda: load(police_uk_files[2])),
+        guarded(lambda: imports.delete_batch(engine, old)),
+    ]
+    reader = guarded(read)
+    reader.start()
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=300)
+    done.set()
+    reader.join(timeout=60)
+    assert errors == []
+    assert len(stored) == 2
+    assert _count(engine) == sum(stored)
+    assert _count(engine, ImportBatch) == 2
+    cells = maps.count_cells(engine, IncidentFilter(), res=7)
+    assert int(cells["count"].sum()) == sum(stored)
