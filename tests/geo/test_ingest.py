@@ -291,3 +291,49 @@ def test_memory_stays_bounded_for_a_large_file(tmp_path):
 
     small, whole = peak(10_000), peak(n)
     assert small < whole / 3
+
+
+def test_prefetching_keeps_order_and_raises_errors_where_they_happen():
+    from geo.ingest import prefetched
+
+    def chunks():
+        yield from range(3)
+        raise InputError("personal data on line 9")
+
+    seen = []
+    with pytest.raises(InputError, match="line 9"):
+        for item in prefetched(chunks()):
+            seen.append(item)
+    assert seen == [0, 1, 2]
+
+
+def test_a_consumer_that_stops_early_stops_the_reader_too():
+    import threading
+
+    from geo.ingest import prefetched
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.set()
+
+    items = prefetched(endless(), depth=2)
+    assert [next(items) for _ in range(5)] == [0, 1, 2, 3, 4]
+    items.close()  # as when storing a chunk fails: the reading thread ends, the file is closed
+    assert closed.wait(5)
+    assert not any(t.name == "saferplaces-prefetch" for t in threading.enumerate())
+
+
+def test_row_counts_are_estimated_from_the_file_size(police_uk_files):
+    from geo.ingest import open_table
+
+    for path in police_uk_files:
+        reader = open_table(expand_sources([path])[0])
+        rows = sum(1 for _ in path.open()) - 1
+        assert reader.expected_rows == pytest.approx(rows, rel=0.1)
