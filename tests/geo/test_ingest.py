@@ -300,10 +300,14 @@ def test_prefetching_keeps_order_and_raises_errors_where_they_happen():
         yield from range(3)
         raise InputError("personal data on line 9")
 
-    seen = []
-    with pytest.raises(InputError, match="line 9"):
+    seen: list[int] = []
+
+    def consume():
         for item in prefetched(chunks()):
             seen.append(item)
+
+    with pytest.raises(InputError, match="line 9"):
+        consume()
     assert seen == [0, 1, 2]
 
 
@@ -337,3 +341,45 @@ def test_row_counts_are_estimated_from_the_file_size(police_uk_files):
         reader = open_table(expand_sources([path])[0])
         rows = sum(1 for _ in path.open()) - 1
         assert reader.expected_rows == pytest.approx(rows, rel=0.1)
+
+
+def test_the_fast_and_the_forgiving_csv_readers_agree(tmp_path):
+    """Arrow reads most files; pandas those with spaces before quotes. Same frames, same lines."""
+    from geo.ingest import read as reading
+
+    text = (
+        "\ufefflatitude,longitude,category,month,notes\n"
+        '52.8,-2.1,"Drugs",2025-01,"quoted, with a comma"\n'
+        '52.81,-2.11,Public order,2025-02,"two\nlines"\n'
+        "\n"
+        '52.82,-2.12,"",2025-03,\n'
+        "52.83,-2.13,Burglary,2025-04,plain\n"
+    )
+    path = _csv(tmp_path, text)
+    source = expand_sources([path])[0]
+    columns = ["latitude", "longitude", "category", "month", "notes"]
+    args = (source, "utf-8-sig", ",", columns, 2, None)
+    fast = pd.concat(list(reading._arrow_chunks(*args)), ignore_index=True)
+    forgiving = pd.concat(list(reading._pandas_chunks(*args)), ignore_index=True)
+    assert [len(f) for f in reading._arrow_chunks(*args)] == [2, 2]
+    pd.testing.assert_frame_equal(fast, forgiving, check_dtype=False)
+    assert fast["notes"].tolist()[:2] == ["quoted, with a comma", "two\nlines"]
+    assert pd.isna(fast.loc[2, "category"])
+
+    spaced = _csv(tmp_path, HEADER + ',notes\n52.8, -2.1, Drugs, 2025-01, "a, b"\n', "spaced.csv")
+    _, valid, rejected, _ = _read(spaced)
+    assert rejected.empty
+    assert valid["category"].tolist() == ["Drugs"]
+
+
+def test_a_short_row_late_in_a_file_is_rejected_not_fatal(tmp_path, monkeypatch):
+    """Arrow refuses a row with missing fields; pandas takes over where Arrow stopped."""
+    from geo.ingest import read as reading
+
+    monkeypatch.setattr(reading, "_ARROW_BLOCK_BYTES", 128)  # Arrow yields frames before failing
+    good = "52.8,-2.1,Drugs,2025-01\n"
+    text = HEADER + "\n" + good * 25 + "52.8,-2.1\n" + good * 4
+    read, valid, rejected, _ = _read(_csv(tmp_path, text), chunk_rows=10)
+    assert read == 30
+    assert len(valid) == 29
+    assert rejected.to_dict("records") == [{"line": 27, "reason": "no month or date"}]
