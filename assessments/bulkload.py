@@ -27,6 +27,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from assessments.db import is_postgres
 from assessments.models import Incident
+from geo.schema import INCIDENT_COLUMNS
 
 __all__ = [
     "BULK_MIN_ROWS",
@@ -42,22 +43,7 @@ __all__ = [
 BULK_MIN_ROWS = 100_000
 
 #: The incident columns an import writes, in order.
-COLUMNS = [
-    "batch_id",
-    "kind",
-    "category",
-    "month",
-    "date",
-    "hour",
-    "age_band",
-    "flags",
-    "lat",
-    "lon",
-    "h3_cell",
-    "district_code",
-    "source_ref",
-    "row_key",
-]
+COLUMNS = ["batch_id", *INCIDENT_COLUMNS, "source_ref", "row_key"]
 
 _ARROW_SCHEMA = pa.schema(
     [
