@@ -1,7 +1,9 @@
 """Writing incident rows fast, on both backends, without giving up all-or-nothing.
 
 - PostgreSQL takes rows through ``COPY ... FROM STDIN`` as CSV written by Arrow (C++), SQLite
-  through ``executemany`` on the driver connection.
+  through multi-row ``INSERT`` statements on the driver connection (hundreds of rows to one
+  statement: the driver lets go of the GIL once a statement, and a row-at-a-time
+  ``executemany`` crawls when another thread, such as another Streamlit session, is busy).
 - A *bulk* load (a file at least :data:`BULK_MIN_ROWS` rows long and at least as big as what the
   store already holds: typically the first load of several years of data) sets the incident
   table's secondary indexes aside, and on PostgreSQL its foreign key, and rebuilds them once
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -160,7 +164,7 @@ def insert_incidents(conn: Connection, frame: pd.DataFrame) -> None:
     if is_postgres(conn.engine):
         _copy_postgres(conn, frame)
     else:
-        _executemany_sqlite(conn, frame)
+        _insert_sqlite(conn, frame)
 
 
 def _arrow_table(frame: pd.DataFrame) -> pa.Table:
@@ -195,18 +199,35 @@ def _copy_postgres(conn: Connection, frame: pd.DataFrame) -> None:
         del view
 
 
-def _executemany_sqlite(conn: Connection, frame: pd.DataFrame) -> None:
-    # Columns as plain Python lists zipped into rows: several times faster than itertuples;
-    # columns empty in this chunk are left out (they are NULL), so there is less to bind.
+#: Rows bound to one SQLite ``INSERT`` (fewer if the build allows fewer variables).
+SQLITE_ROWS_PER_STATEMENT = 500
+
+
+def _insert_sqlite(conn: Connection, frame: pd.DataFrame) -> None:
+    # Columns as plain Python lists, flattened row by row; columns empty in this chunk are left
+    # out (they are NULL), so there is less to bind.
     columns = [c for c in COLUMNS if not frame[c].isna().all()]
-    rows = zip(*(_python_values(frame[c]) for c in columns), strict=True)
-    placeholders = ", ".join("?" for _ in columns)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    width, rows = len(columns), len(frame)
+    flat = list(chain.from_iterable(zip(*(_python_values(frame[c]) for c in columns), strict=True)))
+    raw = conn.connection.driver_connection
+    limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
+    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, limit // width))
+    one = f"({', '.join('?' for _ in columns)})"
+    head = f"INSERT INTO incident ({', '.join(columns)}) VALUES "  # noqa: S608
+
+    def values(count: int) -> str:
+        return head + ", ".join([one] * count)
+
+    whole = rows - rows % per
+    step = per * width
+    cursor = raw.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(
-            f"INSERT INTO incident ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
-            rows,
-        )
+        if whole:
+            cursor.executemany(
+                values(per), (flat[start : start + step] for start in range(0, whole * width, step))
+            )
+        if whole < rows:
+            cursor.execute(values(rows - whole), flat[whole * width :])
     finally:
         cursor.close()
 
