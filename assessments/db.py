@@ -11,11 +11,15 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessments.settings import get_settings
+from geo import InputError
 
 __all__ = [
+    "SQLITE_BUSY_SECONDS",
+    "StoreBusyError",
     "get_engine",
     "is_postgres",
     "migrate",
@@ -25,12 +29,23 @@ __all__ = [
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+#: How long a SQLite writer waits for another (a large import, say) before giving up.
+SQLITE_BUSY_SECONDS = 30.0
+
+
+class StoreBusyError(InputError):
+    """The SQLite store stayed locked by another writer for longer than a writer waits.
+
+    Nothing was changed by the statement that waited (its transaction is rolled back), so the
+    user can simply try again; PostgreSQL writers queue instead.
+    """
+
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MB page cache: big imports, indexed
     cursor.execute("PRAGMA temp_store=MEMORY")
@@ -44,10 +59,21 @@ def get_engine(url: str | None = None) -> Engine:
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "handle_error", _sqlite_busy)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_busy(context: ExceptionContext) -> None:
+    """Turn SQLite's "database is locked" into a message a user can act on."""
+    if "database is locked" in str(context.original_exception):
+        msg = (
+            f"The store is busy: another import or save held it for more than "
+            f"{SQLITE_BUSY_SECONDS:g} seconds, so nothing was changed. Try again in a minute."
+        )
+        raise StoreBusyError(msg) from context.original_exception
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -199,3 +199,33 @@ def test_stored_rows_are_the_rows_read_field_for_field(engine, tmp_path, monkeyp
             left = [None if v is None else str(v)[:10] for v in left]
             right = [None if v is None else str(v)[:10] for v in right]
         assert left == right, field
+
+
+def test_a_writer_kept_waiting_on_sqlite_is_told_the_store_is_busy(tmp_path, monkeypatch, capsys):
+    """Another writer holds the SQLite store too long: a clear message, nothing stored."""
+    import sqlite3
+
+    from assessments import db
+    from cli.main import main
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.3)
+    path = tmp_path / "store.db"
+    url = f"sqlite:///{path}"
+    engine = db.get_engine(url)
+    db.migrate(engine)
+    sample = SAMPLES / "synthetic_incidents.csv"
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # a long import elsewhere holds the write lock
+        with pytest.raises(db.StoreBusyError, match=r"0\.3 seconds, so nothing was changed"):
+            imports.import_files(engine, [sample])
+        monkeypatch.setenv("SAFERPLACES_DATABASE_URL", url)
+        assert main(["import", str(sample)]) == 2  # the CLI says so, without a traceback
+        assert "The store is busy" in capsys.readouterr().err
+    finally:
+        holder.rollback()
+        holder.close()
+    assert _count(engine, ImportBatch) == 0
+    assert imports.import_files(engine, [sample]).batches[0].stored > 0  # and later it works
+    engine.dispose()
+    db.get_engine.cache_clear()
