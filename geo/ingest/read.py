@@ -256,7 +256,9 @@ def _pandas_chunks(
 ) -> Iterator[pd.DataFrame]:
     with source.opener() as handle:
         text = io.TextIOWrapper(handle, encoding=encoding, newline="")
-        yield from pd.read_csv(
+        # Every column is read (no usecols), so a row with more fields than the header (an
+        # unquoted delimiter inside a value) stops the file with its line number.
+        for frame in pd.read_csv(
             text,
             sep=delimiter,
             dtype=str,
@@ -267,8 +269,8 @@ def _pandas_chunks(
             on_bad_lines="error",
             header=0,
             names=columns,
-            usecols=wanted,  # columns nobody looks at are not even turned into text
-        )
+        ):
+            yield frame if wanted is None else frame[wanted]
 
 
 def _arrow_chunks(

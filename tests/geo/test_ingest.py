@@ -383,3 +383,10 @@ def test_a_short_row_late_in_a_file_is_rejected_not_fatal(tmp_path, monkeypatch)
     assert read == 30
     assert len(valid) == 29
     assert rejected.to_dict("records") == [{"line": 27, "reason": "no month or date"}]
+
+
+def test_a_row_with_more_fields_than_the_header_stops_the_file_with_its_line(tmp_path):
+    good = "52.8,-2.1,Drugs,2025-01\n"
+    text = HEADER + "\n" + good * 3 + "52.9,-2.2,Theft, from a shop,2025-02\n" + good
+    with pytest.raises(InputError, match=r"do not match the header.*line 5"):
+        _read(_csv(tmp_path, text))
