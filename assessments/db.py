@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from geo import InputError
 __all__ = [
     "SQLITE_BUSY_SECONDS",
     "StoreBusyError",
+    "clear_engines",
     "get_engine",
     "is_postgres",
     "migrate",
@@ -52,10 +53,33 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    """Return the (cached) engine for ``url``, or for the configured database."""
+    """Return the (cached) engine for ``url``, or for the configured database.
+
+    The cache is keyed on the URL itself, so ``get_engine()`` and ``get_engine(its_url)`` share
+    one engine and its pool, and a change of configured database is followed.
+    """
     url = url or get_settings().database_url
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = _ENGINES[url] = _make_engine(url)
+    return engine
+
+
+def clear_engines() -> None:
+    """Close and forget every cached engine (tests, or after the configured database changed)."""
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
+
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)

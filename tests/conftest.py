@@ -66,7 +66,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine = db.get_engine(f"sqlite:///{path}")
     db.migrate(engine)
     engine.dispose()
-    db.get_engine.cache_clear()
+    db.clear_engines()
     return path
 
 
@@ -85,7 +85,7 @@ def _pg_url() -> Iterator[str]:
     db.migrate(engine)
     yield url
     engine.dispose()
-    db.get_engine.cache_clear()
+    db.clear_engines()
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -119,7 +119,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     yield engine
     if request.param == "sqlite":
         engine.dispose()
-        db.get_engine.cache_clear()
+        db.clear_engines()
 
 
 @pytest.fixture

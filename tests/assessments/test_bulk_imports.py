@@ -228,4 +228,4 @@ def test_a_writer_kept_waiting_on_sqlite_is_told_the_store_is_busy(tmp_path, mon
     assert _count(engine, ImportBatch) == 0
     assert imports.import_files(engine, [sample]).batches[0].stored > 0  # and later it works
     engine.dispose()
-    db.get_engine.cache_clear()
+    db.clear_engines()

@@ -68,7 +68,7 @@ def app_url(tmp_path_factory):
     )
     import_frame(engine, evil, folder / "evil.csv", is_sample=True)
     engine.dispose()
-    db.get_engine.cache_clear()
+    db.clear_engines()
     port = _free_port()
     env = {**os.environ, "SAFERPLACES_DATABASE_URL": url, "SAFERPLACES_DATA_DIR": str(folder)}
     process = subprocess.Popen(
