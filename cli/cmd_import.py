@@ -183,8 +183,11 @@ def _import(args: argparse.Namespace) -> int:
             print(f"    {count:>9,}  {reason}")
         for note in batch.notes:
             print(f"    note: {note}")
-    if any(b.rejected for b in report.batches) and not args.rejects:
-        print("rejected rows with line numbers: saferplaces batches rejects BATCH_ID")
+    with_rejects = [b.batch_id for b in report.batches if b.rejected and not b.duplicate]
+    if with_rejects and not args.rejects:
+        print("rejected rows with their line numbers:")
+        for batch_id in with_rejects:
+            print(f"    saferplaces batches rejects {batch_id}")
     return 0
 
 
