@@ -56,14 +56,15 @@ st.bar_chart(protected.astype(float), height=260)
 
 st.subheader("By district")
 by_district = pd.DataFrame(summary["by_district"])
+# One row per district as stored (and one for points outside every district); a pivot over
+# two index columns would pair every code with every name.
 table = (
-    by_district.pivot_table(
-        index=["district", "name"], columns="kind", values="count", aggfunc="sum", dropna=False
-    )
-    .fillna(0)
-    .astype(int)
+    by_district.groupby(["district", "name", "kind"], dropna=False)["count"]
+    .sum()
+    .unstack("kind", fill_value=0)
     .reset_index()
 )
+table.columns.name = None
 for kind in [c for c in table.columns if c not in ("district", "name")]:
     table[kind] = protect_counts(table[kind], profile)["label"]
 st.dataframe(table.rename(columns={"district": "code"}), hide_index=True, width="stretch")

@@ -220,7 +220,8 @@ def protect_outcomes(frame: pd.DataFrame, profile: DisclosureProfile = INTERNAL)
         small |= protected["suppressed"] | (out[column] == 0)
         out[column] = protected["label"]
     for column in ("effect", "ci_low", "ci_high"):
-        out[column] = (
-            out[column].astype(float).round(2).astype(object).where(~small, profile.not_applicable)
-        )
+        # Text throughout (two decimals, or the not-applicable symbol): one type to a column.
+        values = out[column].astype(float)
+        shown = ~small & values.notna()
+        out[column] = values.map("{:.2f}".format).where(shown, profile.not_applicable)
     return out

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from assessments.models import District
 from assessments.samples import load_samples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +43,14 @@ def test_every_page_renders_on_the_samples(sample_store):
         assert at.title[0].value  # every page says what it is
     at.switch_page("app_pages/home.py").run()
     assert [m.label for m in at.metric][:3] == ["Incidents", "Missing-from / found-at", "Districts"]
+    # By district: each district once, under its own code, with its own counts.
+    with Session(sample_store) as session:
+        stored = dict(session.execute(select(District.code, District.name)).all())
+    table = at.dataframe[0].value
+    named = table[table["code"].notna()]
+    assert dict(zip(named["code"], named["name"], strict=True)) == stored
+    assert len(named) == len(stored)
+    assert (named["incident"].str.replace(",", "").astype(int) > 1_000).all()
 
 
 def test_map_filters_and_missing_from_coarsening(sample_store):

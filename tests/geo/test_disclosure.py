@@ -136,7 +136,7 @@ def test_a_change_is_never_shown_when_either_side_is_small():
         }
     )
     out = protect_outcomes(frame, PUBLICATION)
-    assert out.loc[0, "effect"] == 0.51
+    assert out.loc[0, ["effect", "ci_low", "ci_high"]].tolist() == ["0.51", "0.30", "0.80"]
     assert out.loc[1, ["site_before", "effect", "ci_low", "ci_high"]].tolist() == [
         "c",
         "z",
