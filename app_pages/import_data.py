@@ -138,8 +138,17 @@ else:
 report = st.session_state.get("import_report")
 if report is not None:
     st.subheader("Import report")
-    rows = pd.DataFrame([b.as_json() for b in report.batches])
+    rows = pd.DataFrame([b.as_json() for b in report.batches]).drop(columns="notes")
     st.dataframe(rows, hide_index=True, width="stretch")
+    for batch in report.batches:
+        for note in batch.notes:
+            st.caption(f"{batch.file}: {note}")
+    if user.is_demo and any(b.stored for b in report.batches):
+        st.warning(
+            "Your own data is now in the store, so the demo sign-in ends with your next click. "
+            "Sign in as the administrator: `./start` printed its one-time password the first "
+            "time it ran (more accounts: `saferplaces users add`)."
+        )
     if report.rejected_by_reason:
         st.write("Rejected rows by reason:")
         st.dataframe(pd.Series(report.rejected_by_reason, name="rows"), width="stretch")

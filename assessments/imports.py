@@ -76,6 +76,7 @@ class BatchReport:
             "stored": self.stored,
             "rejected": self.rejected,
             "duplicate": self.duplicate,
+            "notes": list(self.notes),
         }
 
 

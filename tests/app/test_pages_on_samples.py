@@ -95,3 +95,37 @@ def test_hotspots_page_lists_the_register_with_priorities(sample_store):
     assert table["priority"].is_monotonic_decreasing
     assert "Old quarry lane (named by the MACE panel)" in table["name"].tolist()
     assert any("priority = log2" in c.value for c in at.caption)
+
+
+def test_import_page_reports_each_file_and_ends_the_demo_when_real_data_arrives(
+    sample_store, police_uk_files
+):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/import_data.py").run()
+    assert not at.exception
+
+    def upload(path):
+        at.file_uploader(key="import_files").set_value((path.name, path.read_bytes(), "text/csv"))
+        at.run()
+        next(b for b in at.button if b.label == "Import").click()
+        at.run()
+        assert not at.exception
+        return at.dataframe[0].value
+
+    # The samples file again: a duplicate, and the page says which batch holds it.
+    report = upload(ROOT / "data" / "samples" / "synthetic_incidents.csv")
+    assert report["duplicate"].tolist() == [True]
+    assert any("already imported as batch" in c.value for c in at.caption)
+    assert not at.warning
+
+    # A real police.uk month: stored, its "no location" rows listed and downloadable.
+    report = upload(police_uk_files[0])
+    row = report.iloc[0]
+    assert row["stored"] > 0
+    assert row["read"] == row["stored"] + row["rejected"]
+    assert any(b.label == "Download every rejected row (CSV)" for b in at.get("download_button"))
+    assert any("demo sign-in ends with your next click" in w.value for w in at.warning)
+
+    at.run()  # the next click: real data is in, so the demo analyst is signed out
+    assert not any("Demo analyst" in c.value for c in at.caption)
+    assert at.text_input  # the sign-in form
