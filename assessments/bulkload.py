@@ -49,25 +49,18 @@ BULK_MIN_ROWS = 100_000
 #: The incident columns an import writes, in order.
 COLUMNS = ["batch_id", *INCIDENT_COLUMNS, "source_ref", "row_key"]
 
-_ARROW_SCHEMA = pa.schema(
-    [
-        ("batch_id", pa.int64()),
-        ("kind", pa.string()),
-        ("category", pa.string()),
-        ("month", pa.date32()),
-        ("date", pa.date32()),
-        ("hour", pa.int16()),
-        ("age_band", pa.string()),
-        ("flags", pa.string()),
-        ("lat", pa.float64()),
-        ("lon", pa.float64()),
-        ("h3_cell", pa.int64()),
-        ("district_code", pa.string()),
-        ("source_ref", pa.string()),
-        ("row_key", pa.int64()),
-    ]
-)
-
+#: How COPY's CSV is typed (every other column is text).
+_ARROW_TYPES = {
+    "batch_id": pa.int64(),
+    "month": pa.date32(),
+    "date": pa.date32(),
+    "hour": pa.int16(),
+    "lat": pa.float64(),
+    "lon": pa.float64(),
+    "h3_cell": pa.int64(),
+    "row_key": pa.int64(),
+}
+_ARROW_SCHEMA = pa.schema([(name, _ARROW_TYPES.get(name, pa.string())) for name in COLUMNS])
 
 _TABLE: Table = Incident.__table__  # type: ignore[assignment]
 
@@ -153,8 +146,7 @@ class StoredKeys:
                 ),
                 {"keys": json.dumps(keys.tolist())},
             ).scalars()
-        found = np.fromiter(rows, dtype=np.int64)
-        return np.isin(keys, found) if len(found) else np.zeros(len(keys), dtype=bool)
+        return np.isin(keys, np.fromiter(rows, dtype=np.int64))
 
 
 def insert_incidents(conn: Connection, frame: pd.DataFrame) -> None:

@@ -6,7 +6,7 @@ Run: ``.venv/bin/python bench/hotspots_bench.py`` (about two minutes on two core
 ``--plain-timeout`` seconds and ``--plain-memory-gb`` address-space cap for each plain run.
 
 Each measurement runs in a fresh subprocess that first generates the same synthetic data (fixed
-seed; generation is not timed), so the peak resident memory it reports (``ru_maxrss``) belongs
+seed; generation is not timed), so the peak resident memory it reports (``VmHWM``) belongs
 to that task alone; "above data" subtracts the resident memory measured just before the task.
 
 The synthetic data imitate police.uk street files: incidents sit on ~100k snapped map points in
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -32,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geo.schema import POLICE_UK_CATEGORIES  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import peak_mb  # noqa: E402
 
 EPS_M = 150.0
 MIN_SAMPLES = 10
@@ -108,7 +110,7 @@ def _task(name: str, n: int, locations: int) -> dict[str, float | int | str]:
         labels = DBSCAN(eps=EPS_M, min_samples=MIN_SAMPLES).fit(np.column_stack([x, y])).labels_
         out["seconds"] = time.perf_counter() - start
         out["hotspots"] = int(labels.max() + 1)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = peak_mb()
     out["rss_before_mb"] = before
     if name == "hotspots":
         out["neighbour_pairs_all_points"] = _all_point_pairs(frame)

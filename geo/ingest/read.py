@@ -154,11 +154,9 @@ def _detect_encoding(source: Source) -> str:
     return "utf-8-sig" if bom else "utf-8"
 
 
-def _sniff_delimiter(source: Source, encoding: str) -> str:
-    with source.opener() as handle:
-        sample = handle.read(64 * 1024).decode(encoding, errors="replace")
+def _sniff_delimiter(name: str, sample: str) -> str:
     if not sample.strip():
-        msg = f"{source.name} is empty"
+        msg = f"{name} is empty"
         raise InputError(msg)
     first_line = sample.splitlines()[0]
     try:
@@ -190,7 +188,10 @@ def _csv_reader(source: Source) -> TableReader:
         msg = f"{source.name} is empty: there is nothing to import"
         raise InputError(msg)
     encoding = _detect_encoding(source)
-    delimiter = _sniff_delimiter(source, encoding)
+    with source.opener() as handle:
+        head = handle.read(_BLOCK)  # the first megabyte: delimiter, quoting, row length
+    sample = head[: 64 * 1024].decode(encoding, errors="replace")
+    delimiter = _sniff_delimiter(source.name, sample)
     notes = (
         []
         if encoding.startswith("utf-8")
@@ -214,17 +215,15 @@ def _csv_reader(source: Source) -> TableReader:
 
     # Arrow's reader is several times faster than pandas'; pandas' skips the spaces after a
     # delimiter, which matters only where a quoted value follows one (", \"a, b\"").
-    with source.opener() as handle:
-        sample = handle.read(64 * 1024).decode(encoding, errors="replace")
     spaced_quotes = f'{delimiter} "' in sample
+    file = _CsvFile(source, encoding, delimiter, columns)
 
     def chunks(size: int, wanted: list[str] | None = None) -> Iterator[pd.DataFrame]:
-        args = (source, encoding, delimiter, columns, size, wanted)
         done = 0
         try:
             if not spaced_quotes:
                 try:
-                    for frame in _arrow_chunks(*args):
+                    for frame in file.arrow_chunks(size, wanted):
                         yield frame
                         done += len(frame)
                     return
@@ -233,101 +232,94 @@ def _csv_reader(source: Source) -> TableReader:
                     # empty, and the row is then rejected with its line number). Go on with
                     # pandas from the first row not yet yielded; every frame so far was full.
                     pass
-            for index, frame in enumerate(_pandas_chunks(*args)):
+            for index, frame in enumerate(file.pandas_chunks(size, wanted)):
                 if index * size >= done:
                     yield frame
         except pd.errors.ParserError as exc:
             msg = f"{source.name}: the rows do not match the header ({exc})"
             raise InputError(msg) from exc
 
-    return TableReader(source.name, fmt, columns, chunks, notes, _estimate_rows(source))
+    return TableReader(source.name, fmt, columns, chunks, notes, _estimate_rows(source, head))
 
 
 _ARROW_BLOCK_BYTES = 1 << 22  # Arrow parses a file this many bytes at a time
 
 
-def _pandas_chunks(
-    source: Source,
-    encoding: str,
-    delimiter: str,
-    columns: list[str],
-    size: int,
-    wanted: list[str] | None,
-) -> Iterator[pd.DataFrame]:
-    with source.opener() as handle:
-        text = io.TextIOWrapper(handle, encoding=encoding, newline="")
-        # Every column is read (no usecols), so a row with more fields than the header (an
-        # unquoted delimiter inside a value) stops the file with its line number.
-        for frame in pd.read_csv(
-            text,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            chunksize=size,
-            skipinitialspace=True,
-            on_bad_lines="error",
-            header=0,
-            names=columns,
-        ):
-            yield frame if wanted is None else frame[wanted]
+@dataclass(frozen=True)
+class _CsvFile:
+    """A delimited text file as sniffed: both readers below take it the same way."""
 
+    source: Source
+    encoding: str
+    delimiter: str
+    columns: list[str]
 
-def _arrow_chunks(
-    source: Source,
-    encoding: str,
-    delimiter: str,
-    columns: list[str],
-    size: int,
-    wanted: list[str] | None,
-) -> Iterator[pd.DataFrame]:
-    """Stream the file through Arrow's CSV reader, as frames of exactly ``size`` rows."""
-    read_options = pa_csv.ReadOptions(
-        column_names=columns,
-        skip_rows=1,
-        encoding="utf8" if encoding.startswith("utf-8") else encoding,
-        block_size=_ARROW_BLOCK_BYTES,
-    )
-    parse_options = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
-    convert_options = pa_csv.ConvertOptions(
-        column_types=dict.fromkeys(columns, pa.string()),
-        include_columns=wanted,  # columns nobody looks at are not even turned into text
-        null_values=[""],
-        strings_can_be_null=True,
-    )
-    with source.opener() as handle:
-        if encoding == "utf-8-sig":
-            handle.read(3)  # the byte order mark: not part of the first column's name
-        reader = pa_csv.open_csv(
-            handle,
-            read_options=read_options,
-            parse_options=parse_options,
-            convert_options=convert_options,
+    def pandas_chunks(self, size: int, wanted: list[str] | None) -> Iterator[pd.DataFrame]:
+        """Frames of ``size`` rows, read by pandas (forgiving: short rows, spaced quotes)."""
+        with self.source.opener() as handle:
+            text = io.TextIOWrapper(handle, encoding=self.encoding, newline="")
+            # Every column is read (no usecols), so a row with more fields than the header (an
+            # unquoted delimiter inside a value) stops the file with its line number.
+            for frame in pd.read_csv(
+                text,
+                sep=self.delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                chunksize=size,
+                skipinitialspace=True,
+                on_bad_lines="error",
+                header=0,
+                names=self.columns,
+            ):
+                yield frame if wanted is None else frame[wanted]
+
+    def arrow_chunks(self, size: int, wanted: list[str] | None) -> Iterator[pd.DataFrame]:
+        """Frames of exactly ``size`` rows, streamed through Arrow's CSV reader (fast)."""
+        read_options = pa_csv.ReadOptions(
+            column_names=self.columns,
+            skip_rows=1,
+            encoding="utf8" if self.encoding.startswith("utf-8") else self.encoding,
+            block_size=_ARROW_BLOCK_BYTES,
         )
-        pending: list[pa.RecordBatch] = []
-        held = 0
-        for batch in reader:
-            pending.append(batch)
-            held += batch.num_rows
-            while held >= size:
-                table = pa.Table.from_batches(pending)
-                yield _frame(table.slice(0, size))
-                rest = table.slice(size)
-                pending, held = rest.to_batches(), rest.num_rows
-        if held:
-            yield _frame(pa.Table.from_batches(pending))
+        parse_options = pa_csv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True)
+        convert_options = pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(self.columns, pa.string()),
+            include_columns=wanted,  # columns nobody looks at are not even turned into text
+            null_values=[""],
+            strings_can_be_null=True,
+        )
+        with self.source.opener() as handle:
+            if self.encoding == "utf-8-sig":
+                handle.read(3)  # the byte order mark: not part of the first column's name
+            reader = pa_csv.open_csv(
+                handle,
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+            pending: list[pa.RecordBatch] = []
+            held = 0
+            for batch in reader:
+                pending.append(batch)
+                held += batch.num_rows
+                while held >= size:
+                    table = pa.Table.from_batches(pending)
+                    yield _frame(table.slice(0, size))
+                    rest = table.slice(size)
+                    pending, held = rest.to_batches(), rest.num_rows
+            if held:
+                yield _frame(pa.Table.from_batches(pending))
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get)
 
 
-def _estimate_rows(source: Source) -> int:
-    """Rows in a text file, estimated from the line length of its first megabyte."""
-    with source.opener() as handle:
-        sample = handle.read(_BLOCK)
-    lines = max(sample.count(b"\n"), 1)
-    return max(round(source.size * lines / max(len(sample), 1)) - 1, 0)
+def _estimate_rows(source: Source, head: bytes) -> int:
+    """Rows in a text file, estimated from the line length of its first bytes (``head``)."""
+    lines = max(head.count(b"\n"), 1)
+    return max(round(source.size * lines / max(len(head), 1)) - 1, 0)
 
 
 def _xlsx_reader(source: Source, sheet: str | None) -> TableReader:

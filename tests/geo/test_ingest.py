@@ -358,10 +358,10 @@ def test_the_fast_and_the_forgiving_csv_readers_agree(tmp_path):
     path = _csv(tmp_path, text)
     source = expand_sources([path])[0]
     columns = ["latitude", "longitude", "category", "month", "notes"]
-    args = (source, "utf-8-sig", ",", columns, 2, None)
-    fast = pd.concat(list(reading._arrow_chunks(*args)), ignore_index=True)
-    forgiving = pd.concat(list(reading._pandas_chunks(*args)), ignore_index=True)
-    assert [len(f) for f in reading._arrow_chunks(*args)] == [2, 2]
+    file = reading._CsvFile(source, "utf-8-sig", ",", columns)
+    fast = pd.concat(list(file.arrow_chunks(2, None)), ignore_index=True)
+    forgiving = pd.concat(list(file.pandas_chunks(2, None)), ignore_index=True)
+    assert [len(f) for f in file.arrow_chunks(2, None)] == [2, 2]
     pd.testing.assert_frame_equal(fast, forgiving, check_dtype=False)
     assert fast["notes"].tolist()[:2] == ["quoted, with a comma", "two\nlines"]
     assert pd.isna(fast.loc[2, "category"])
