@@ -6,10 +6,11 @@ Every default works with zero configuration: a SQLite file under ``var/`` in the
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "SAMPLES_DIR", "Settings", "get_settings"]
+__all__ = ["PROJECT_ROOT", "SAMPLES_DIR", "Settings", "get_settings", "install_secret"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = PROJECT_ROOT / "data" / "samples"
@@ -101,3 +102,49 @@ def get_settings() -> Settings:
         oidc_default_role=_env("OIDC_DEFAULT_ROLE", "viewer"),
         custom_profile=_env("CUSTOM_PROFILE", ""),
     )
+
+
+_SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
+
+
+def install_secret(settings: Settings | None = None) -> bytes:
+    """Return this installation's secret key (32 bytes), creating it on first use.
+
+    It keys every hash of a partner's reference (HMAC-SHA-256) and signs session tokens, so a
+    stored hash cannot be matched by hashing guesses without it. It comes from
+    ``SAFERPLACES_SECRET_KEY`` (64 hex digits; set it when several app servers share one
+    PostgreSQL store) or else from ``<data_dir>/secret.key``, written once with owner-only
+    permissions the first time the app or the command line needs it. It is never in the
+    repository; losing it only means that references imported before and after no longer match.
+    """
+    settings = settings or get_settings()
+    given = _env("SECRET_KEY", "").strip()
+    if given:
+        try:
+            key = bytes.fromhex(given)
+        except ValueError:
+            key = b""
+        if len(key) < 32:
+            msg = "SAFERPLACES_SECRET_KEY must be at least 64 hexadecimal digits (32 bytes)"
+            raise ValueError(msg)
+        return key
+    path = settings.data_dir / _SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: a process that
+        # races us either links first or reads a complete key.
+        temp = path.with_name(f".{_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) < 32:
+        msg = f"the secret key in {path} is damaged: restore it from a backup"
+        raise ValueError(msg)
+    return key
