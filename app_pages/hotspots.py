@@ -106,7 +106,7 @@ merged["significant"] = merged["id"].map(significant).fillna(False)
 merged["priority"] = priority_scores(merged).round(1)
 active_only = st.toggle("Currently active only", value=True)
 shown = merged[merged["active"]] if active_only else merged
-shown = shown.sort_values("priority", ascending=False)
+shown = shown.sort_values(["priority", "id"], ascending=[False, True])
 table = shown.assign(
     incidents=protect_counts(shown["n_incidents"], profile)["label"].to_numpy(),
     districts=shown["districts"].map(lambda d: ", ".join(d)),

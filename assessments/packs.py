@@ -1,20 +1,25 @@
 """Meeting packs: what a strategy meeting or MACE panel reads before it meets (PDF and XLSX).
 
-Every number passes through the same disclosure control as the map; every page is marked
-OFFICIAL-SENSITIVE; maps are drawn offline (no web tiles). The same store and arguments give the
-same numbers (reproducible).
+Built for the chair: page 1 is what changed since the last meeting in three lines, the ten
+places to discuss first (names, trend arrows, coverage) and the decisions falling due; then one
+page per priority place (its own map at its own scale, trend by month, categories, sites,
+decisions); overdue reviews and late actions; history, data sources and how places were found
+in an appendix, in plain words.
+
+Every count of incidents passes through the same disclosure control as the map
+(``geo.disclosure``); counts of hotspots, decisions, reviews and actions are workflow counts and
+are shown as they are. Every page is marked OFFICIAL-SENSITIVE; maps are drawn offline (no web
+tiles). The same store and arguments give the same pack (reproducible).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import h3
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import shapely
@@ -26,43 +31,115 @@ from assessments import site_assessments as records
 from assessments.audit import record_event
 from assessments.changes import changes_since
 from assessments.imports import list_batches, load_districts
+from assessments.incidents import month_range
 from assessments.models import Hotspot, HotspotRun, MeetingNote
 from assessments.permissions import Actor, require
-from assessments.sites import list_sites
-from geo.cells import cell_to_str
-from geo.disclosure import DisclosureProfile, protect_counts, shown_count
+from assessments.sites import list_site_types, list_sites
+from geo.cells import cells_to_parent
+from geo.disclosure import DisclosureProfile, effective_resolution, protect_counts, shown_count
 from geo.export import to_safe_xlsx
 from geo.filters import IncidentFilter
-from geo.priority import FORMULA, priority_scores
-from layers.static import render_static_map
-
-mpl.use("Agg")
-import matplotlib.pyplot as plt
+from geo.labels import (
+    COVERAGE_LABELS,
+    district_names,
+    format_date,
+    format_datetime,
+    format_month,
+    parameters_in_words,
+    trend_label,
+)
+from geo.priority import priority_scores
+from layers.static import hex_resolution_for_area
 
 __all__ = ["MARKING", "Pack", "build_pack", "pack_pdf", "pack_xlsx"]
 
 MARKING = "OFFICIAL-SENSITIVE"
 
+#: What a pack's change sections are called, in the order a meeting reads them.
+CHANGE_LABELS: dict[str, str] = {
+    "new": "New hotspots",
+    "grown": "Grown (20% more incidents or more)",
+    "shrunk": "Shrunk (20% fewer incidents or more)",
+    "merged": "Merged",
+    "split": "Split",
+    "inactive": "No longer active",
+    "status": "Status changes",
+    "decisions": "Decisions taken",
+}
+
 
 @dataclass
 class Pack:
-    """Everything a pack shows, already protected by the disclosure profile."""
+    """Everything a pack shows, already protected by the disclosure profile and in words."""
 
     meeting_date: dt.date
     previous_meeting: dt.date
+    next_meeting: dt.date
     districts: list[str]
+    scope: str
     profile: DisclosureProfile
-    sources: pd.DataFrame
-    parameters: dict[str, Any]
-    changes: dict[str, pd.DataFrame]
+    summary: list[str]
     hotspots: pd.DataFrame
+    decisions_due: pd.DataFrame
     details: list[dict[str, Any]] = field(default_factory=list)
+    changes: dict[str, pd.DataFrame] = field(default_factory=dict)
     overdue: pd.DataFrame = field(default_factory=pd.DataFrame)
     late_actions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    method: list[str] = field(default_factory=list)
+    map_period: str = ""
 
 
-def _protect_column(frame: pd.DataFrame, column: str, profile: DisclosureProfile) -> None:
-    frame[column] = protect_counts(frame[column].fillna(0).astype(int), profile)["label"].to_numpy()
+def _labels(counts: pd.Series, profile: DisclosureProfile) -> np.ndarray:
+    """Shown labels of raw counts (the one path every incident count in a pack takes)."""
+    return protect_counts(counts.fillna(0).astype("int64"), profile)["label"].to_numpy()
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _map_period(hot: dict[int, Hotspot], ids: list[int], latest: dt.date | None) -> IncidentFilter:
+    firsts = [hot[i].first_month for i in ids if hot[i].first_month]
+    lasts = [hot[i].last_month for i in ids if hot[i].last_month]
+    end = max(lasts) if lasts else latest
+    start = min(firsts) if firsts else None
+    if start is None and end is not None:
+        start = (pd.Timestamp(end) - pd.DateOffset(months=11)).date()
+    return IncidentFilter(kinds=("incident",), start_month=start, end_month=end)
+
+
+def _window_cells(boundary: shapely.Geometry, res: int) -> np.ndarray:
+    """The H3 cells (int64) around a hotspot, out to the frame its map shows."""
+    minx, miny, maxx, maxy = boundary.bounds
+    half = max(maxx - minx, (maxy - miny) * 1.6) / 2 * 1.9 + 0.004
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    ring = [
+        (cy - half / 1.6, cx - half),
+        (cy - half / 1.6, cx + half),
+        (cy + half / 1.6, cx + half),
+        (cy + half / 1.6, cx - half),
+    ]
+    cells = h3.polygon_to_cells(h3.LatLngPoly(ring), res)
+    return np.array([h3.str_to_int(c) for c in cells], dtype=np.uint64).view(np.int64)
+
+
+def _decisions_due(
+    notes: pd.DataFrame, names: dict[int, str], *, meeting: dt.date, previous: dt.date, until: dt.date
+) -> pd.DataFrame:
+    due = pd.to_datetime(notes["due"])
+    window = notes[due.notna() & (due >= pd.Timestamp(previous)) & (due <= pd.Timestamp(until))]
+    window = window.assign(_due=pd.to_datetime(window["due"])).sort_values(["_due", "hotspot_id"])
+    return pd.DataFrame(
+        {
+            "place": window["hotspot_id"].map(names).to_numpy(),
+            "decision": window["decision"].to_numpy(),
+            "owner": window["owner"].to_numpy(),
+            "due": window["due"].map(format_date).to_numpy(),
+            "when": np.where(window["_due"] < pd.Timestamp(meeting), "overdue", "due").tolist(),
+            "agreed at": window["meeting"].map(format_date).to_numpy(),
+        }
+    )
 
 
 def build_pack(
@@ -75,10 +152,16 @@ def build_pack(
     profile: DisclosureProfile,
     top: int = 10,
 ) -> Pack:
-    """Gather and protect the contents of a pack for ``meeting_date``."""
+    """Gather and protect the contents of a pack for ``meeting_date``.
+
+    ``top`` places get a page each (ten by default: the summary table lists them).
+    """
     require(actor, "export")
     previous = previous_meeting or meeting_date - dt.timedelta(days=28)
+    next_meeting = meeting_date + max(meeting_date - previous, dt.timedelta(days=7))
     wanted = set(districts or [])
+    district_frame = load_districts(engine)
+    names = dict(zip(district_frame["code"], district_frame["name"], strict=True))
     states = coverage.hotspot_coverage(engine, today=meeting_date)
     if wanted:
         states = states[states["districts"].map(lambda d: bool(set(d or []) & wanted))]
@@ -95,12 +178,15 @@ def build_pack(
                     MeetingNote.decision,
                     MeetingNote.owner,
                     MeetingNote.due_on,
-                )
+                ).order_by(MeetingNote.meeting_date, MeetingNote.id)
             ).all(),
             columns=["hotspot_id", "meeting", "decision", "owner", "due"],
         )
         sites = list_sites(session)
+        site_types = list_site_types(session)
         actions = records.list_actions(session, open_only=True, today=meeting_date)
+    place_names = {i: (h.name or f"Hotspot {i}") for i, h in hot.items()}
+    in_scope = set(states["id"]) if wanted else set(hot)
     states = states.assign(
         trend=[hot[i].trend_direction for i in states["id"]],
         last_month=[hot[i].last_month for i in states["id"]],
@@ -109,72 +195,155 @@ def build_pack(
     states["significant"] = states["id"].map(significant).fillna(False)
     states["priority"] = priority_scores(states).round(1)
     states = states.sort_values(["priority", "id"], ascending=[False, True]).reset_index(drop=True)
-    listing = states[["id", "name", "priority", "status", "state", "n_incidents", "trend"]].copy()
-    _protect_column(listing, "n_incidents", profile)
-    district_frame = load_districts(engine)
+    listing = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(states) + 1),
+            "no.": states["id"].to_numpy(),
+            "place": states["name"].to_numpy(),
+            "districts": [district_names(d, names) for d in states["districts"]],
+            "priority": states["priority"].to_numpy(),
+            "incidents": _labels(states["n_incidents"], profile),
+            "trend": [trend_label(t) for t in states["trend"]],
+            "coverage": states["state"].map(COVERAGE_LABELS).fillna(states["state"]).to_numpy(),
+            "status": states["status"].to_numpy(),
+        }
+    )
+
+    # Maps: one aggregate at the finest resolution any page needs; coarser ones are its parents.
+    chosen = states.head(top)
+    filt = _map_period(hot, chosen["id"].tolist(), month_range(engine)[1])
+    resolutions = {
+        i: hex_resolution_for_area(hot[i].area_m2 or shapely.area(_bng(hot[i].boundary_wkb)))
+        for i in chosen["id"]
+    }
+    by_res: dict[int, pd.Series] = {}
+    if resolutions:
+        finest, _ = effective_resolution(max(resolutions.values()), filt.kinds, profile)
+        resolutions = {i: min(r, finest) for i, r in resolutions.items()}
+        fine = maps.count_cells(engine, filt, res=finest)
+        for res in set(resolutions.values()):
+            parents = cells_to_parent(fine["h3_cell"].to_numpy(), res)
+            by_res[res] = fine["count"].groupby(parents).sum()
+    period = (
+        f"{format_month(filt.start_month)} to {format_month(filt.end_month)}"
+        if filt.start_month and filt.end_month
+        else "all months"
+    )
+    site_frame = sites.assign(
+        type=sites["site_type"].map(site_types).fillna(sites["site_type"]),
+        district=sites["district_code"].map(lambda c: names.get(c, c)),
+    )
     details = []
-    area_cells: dict[tuple[str, ...], tuple[pd.DataFrame, np.ndarray]] = {}
-    for row in states.head(top).itertuples():
+    for rank, row in enumerate(chosen.itertuples(), start=1):
         record = hot[row.id]
+        boundary = shapely.from_wkb(record.boundary_wkb)
+        res = resolutions[row.id]
+        counts = by_res[res]
+        window = pd.Series(_window_cells(boundary, res))
+        local = counts.reindex(window.to_numpy()).dropna().astype("int64")
+        hexes = pd.DataFrame({"h3_cell": local.index.to_numpy(dtype=np.int64)})
+        hexes["count"] = protect_counts(local.reset_index(drop=True), profile)["count"].to_numpy()
+        inside = site_frame[site_frame["id"].isin(row.site_ids)]
         months = pd.Series(record.by_month or {}, dtype="int64").sort_index()
         cats = pd.Series(record.by_category or {}, dtype="int64").sort_values(ascending=False)
-        inside = sites[sites["id"].isin(row.site_ids)]
-        key = tuple(sorted(record.districts))
-        if key not in area_cells:  # one query per set of districts, not per hotspot
-            cells = maps.count_cells(
-                engine, IncidentFilter(kinds=("incident",), districts=key), res=9
-            )
-            centres = np.array([h3.cell_to_latlng(cell_to_str(c)) for c in cells["h3_cell"]])
-            area_cells[key] = (cells, centres.reshape(-1, 2))
-        cells, centres = area_cells[key]
-        minx, miny, maxx, maxy = shapely.from_wkb(record.boundary_wkb).buffer(0.01).bounds
-        near = (
-            (centres[:, 0] >= miny)
-            & (centres[:, 0] <= maxy)
-            & (centres[:, 1] >= minx)
-            & (centres[:, 1] <= maxx)
-        )
-        local = cells[near].reset_index(drop=True)
-        hexes = pd.concat(
-            [local[["h3_cell"]], protect_counts(local["count"], profile)[["count"]]], axis=1
-        )
-        map_png = render_static_map(
-            hexes=hexes,
-            hotspots=gpd.GeoDataFrame(
-                {"id": [row.id]}, geometry=[shapely.from_wkb(record.boundary_wkb)], crs=4326
-            ),
-            districts=district_frame[district_frame["code"].isin(record.districts)],
-            sites=inside[["lat", "lon", "name"]],
-            threshold=profile.threshold,
-            size_inches=(5.2, 3.6),
-            dpi=110,
-        )
+        decisions = notes[notes["hotspot_id"] == row.id].tail(4)
         details.append(
             {
+                "rank": rank,
                 "id": row.id,
                 "name": row.name,
+                "source": record.source,
+                "reason": record.reason,
                 "status": row.status,
-                "state": row.state,
+                "coverage": COVERAGE_LABELS.get(row.state, row.state),
                 "incidents": shown_count(row.n_incidents, profile),
-                "trend": row.trend,
-                "districts": ", ".join(record.districts or []),
-                "months": protect_counts(months, profile)["count"] if len(months) else months,
-                "categories": protect_counts(cats, profile)["label"].head(8) if len(cats) else cats,
-                "sites": inside[["name", "risk_rating", "status", "next_review_on"]],
-                "decisions": notes[notes["hotspot_id"] == row.id].sort_values("meeting").tail(3),
-                "map_png": map_png,
+                "trend": trend_label(row.trend),
+                "districts": district_names(record.districts, names),
+                "period": (
+                    f"{format_month(record.first_month)} to {format_month(record.last_month)}"
+                    if record.first_month and record.last_month
+                    else ""
+                ),
+                "months": (
+                    pd.Series(
+                        protect_counts(months, profile)["count"].to_numpy(),
+                        index=pd.to_datetime(months.index),
+                    )
+                    if len(months)
+                    else pd.Series(dtype="Int64")
+                ),
+                "month_labels": pd.Series(
+                    _labels(months, profile), index=[format_month(m) for m in months.index]
+                ),
+                "categories": pd.DataFrame(
+                    {"category": cats.index[:8], "incidents": _labels(cats, profile)[:8]}
+                ),
+                "sites": pd.DataFrame(
+                    {
+                        "site": inside["name"].to_numpy(),
+                        "type": inside["type"].to_numpy(),
+                        "risk": inside["risk_rating"].fillna("not assessed").to_numpy(),
+                        "assessment": inside["status"].fillna("none").to_numpy(),
+                        "next review": inside["next_review_on"].map(format_date).to_numpy(),
+                    }
+                ),
+                "decisions": pd.DataFrame(
+                    {
+                        "meeting": decisions["meeting"].map(format_date).to_numpy(),
+                        "decision": decisions["decision"].to_numpy(),
+                        "owner": decisions["owner"].to_numpy(),
+                        "due": decisions["due"].map(format_date).to_numpy(),
+                    }
+                ),
+                "map": {
+                    "hexes": hexes,
+                    "outline": boundary,
+                    "districts": district_frame[district_frame["code"].isin(record.districts or [])],
+                    "sites": inside[["lat", "lon", "name"]],
+                },
+                "map_res": res,
+                "map_cells": hexes["h3_cell"].to_numpy(),
+                "area_m2": float(record.area_m2 or 0.0),
             }
         )
-    overdue = sites[pd.to_datetime(sites["next_review_on"]) < pd.Timestamp(meeting_date)]
+
+    scoped_notes = notes[notes["hotspot_id"].isin(in_scope)]
+    decisions_due = _decisions_due(
+        scoped_notes, place_names, meeting=meeting_date, previous=previous, until=next_meeting
+    )
+    overdue = site_frame[pd.to_datetime(site_frame["next_review_on"]) < pd.Timestamp(meeting_date)]
     if wanted:
         overdue = overdue[overdue["district_code"].isin(wanted)]
         actions = actions[actions["district_code"].isin(wanted)]
-    late = actions[actions["late"]][
-        ["agency", "description", "owner", "due_on", "site", "district_code"]
-    ].sort_values(["agency", "due_on"])
+    overdue = overdue.sort_values("next_review_on")
+    late = actions[actions["late"]].sort_values(["agency", "due_on"])
+    changes = _scoped_changes(changes, in_scope, place_names, names)
+    summary = _summary(
+        changes,
+        previous=previous,
+        next_meeting=next_meeting,
+        decisions_due=decisions_due,
+        listing=listing.head(top),
+        overdue=len(overdue),
+        late=len(late),
+    )
     batches = list_batches(engine)
-    sources = batches[["file_name", "kind", "first_month", "last_month", "rows_stored"]].copy()
-    _protect_column(sources, "rows_stored", profile)
+    sources = pd.DataFrame(
+        {
+            "file": batches["file_name"].to_numpy(),
+            "kind": batches["kind"].astype(str).str.replace("_", " ").to_numpy(),
+            "months": [
+                f"{format_month(a)} to {format_month(b)}"
+                for a, b in zip(batches["first_month"], batches["last_month"], strict=True)
+            ],
+            "rows stored": _labels(batches["rows_stored"], profile),
+        }
+    )
+    method = parameters_in_words(parameters)
+    if "incidents" in parameters:
+        method.append(
+            f"The latest run used {shown_count(parameters['incidents'], profile)} incidents."
+        )
     with Session(engine) as session:
         record_event(
             session,
@@ -191,230 +360,210 @@ def build_pack(
     return Pack(
         meeting_date=meeting_date,
         previous_meeting=previous,
+        next_meeting=next_meeting,
         districts=sorted(wanted),
+        scope=district_names(sorted(wanted), names) or "all districts",
         profile=profile,
-        sources=sources,
-        parameters=parameters,
-        changes=changes,
+        summary=summary,
         hotspots=listing,
+        decisions_due=decisions_due,
         details=details,
-        overdue=overdue[["name", "district_code", "risk_rating", "next_review_on"]],
-        late_actions=late,
+        changes=changes,
+        overdue=pd.DataFrame(
+            {
+                "site": overdue["name"].to_numpy(),
+                "district": overdue["district"].to_numpy(),
+                "risk": overdue["risk_rating"].fillna("").to_numpy(),
+                "review was due": overdue["next_review_on"].map(format_date).to_numpy(),
+            }
+        ),
+        late_actions=pd.DataFrame(
+            {
+                "agency": late["agency"].to_numpy(),
+                "action": late["description"].to_numpy(),
+                "owner": late["owner"].to_numpy(),
+                "due": late["due_on"].map(format_date).to_numpy(),
+                "site": late["site"].to_numpy(),
+                "district": late["district_code"].map(lambda c: names.get(c, c)).to_numpy(),
+            }
+        ),
+        sources=sources,
+        method=method,
+        map_period=period,
     )
 
 
-def _trend_png(months: pd.Series, profile: DisclosureProfile) -> bytes:
-    fig, ax = plt.subplots(figsize=(5.2, 1.8), dpi=110)
-    values = months.astype("float")
-    ax.bar(range(len(values)), values.fillna(0).to_numpy(), color="#555555")
-    for i, v in enumerate(values):
-        if pd.isna(v):
-            ax.text(i, 0, "·", ha="center", fontsize=8)
-    labels = [str(m)[:7] for m in months.index]
-    step = max(1, len(labels) // 6)
-    ax.set_xticks(range(0, len(labels), step), labels[::step], fontsize=6)
-    ax.tick_params(axis="y", labelsize=6)
-    ax.set_title(f"Incidents by month (dots: {profile.suppressed_label})", fontsize=7)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
+def _bng(wkb: bytes | None) -> shapely.Geometry:
+    frame = gpd.GeoSeries([shapely.from_wkb(wkb)], crs=4326).to_crs(27700)
+    return frame.iloc[0]
+
+
+def _scoped_changes(
+    changes: dict[str, pd.DataFrame],
+    in_scope: set[int],
+    place_names: dict[int, str],
+    names: dict[str, str],
+) -> dict[str, pd.DataFrame]:
+    """The register's changes for the places in scope, as tables a reader can follow."""
+    out: dict[str, pd.DataFrame] = {}
+    for key, frame in changes.items():
+        if key in {"new", "grown", "shrunk", "inactive"}:
+            frame = frame[frame["id"].isin(in_scope)]
+            out[key] = pd.DataFrame(
+                {
+                    "no.": frame["id"].to_numpy(),
+                    "place": frame["name"].to_numpy(),
+                    "districts": [district_names(d, names) for d in frame["districts"]],
+                    "status": frame["status"].to_numpy(),
+                }
+            )
+        elif key in {"merged", "split"}:
+            frame = frame[frame["child_id"].isin(in_scope) | frame["parent_id"].isin(in_scope)]
+            out[key] = pd.DataFrame(
+                {
+                    "from": frame["parent_id"].map(place_names).to_numpy(),
+                    "into": frame["child_id"].map(place_names).to_numpy(),
+                }
+            )
+        elif key == "status":
+            frame = frame[frame["hotspot_id"].isin(in_scope)]
+            out[key] = pd.DataFrame(
+                {
+                    "place": frame["hotspot_id"].map(place_names).to_numpy(),
+                    "when": frame["at"].map(format_datetime).to_numpy(),
+                    "by": frame["by"].to_numpy(),
+                    "from": frame["from"].fillna("").to_numpy(),
+                    "to": frame["to"].to_numpy(),
+                    "why": frame["reason"].to_numpy(),
+                }
+            )
+        else:  # decisions
+            frame = frame[frame["hotspot_id"].isin(in_scope)]
+            out[key] = pd.DataFrame(
+                {
+                    "place": frame["hotspot_id"].map(place_names).to_numpy(),
+                    "meeting": frame["meeting"].map(format_date).to_numpy(),
+                    "decision": frame["decision"].to_numpy(),
+                    "owner": frame["owner"].to_numpy(),
+                    "due": frame["due"].map(format_date).to_numpy(),
+                }
+            )
+    return out
+
+
+def _summary(
+    changes: dict[str, pd.DataFrame],
+    *,
+    previous: dt.date,
+    next_meeting: dt.date,
+    decisions_due: pd.DataFrame,
+    listing: pd.DataFrame,
+    overdue: int,
+    late: int,
+) -> list[str]:
+    """What changed since the last meeting, in three lines (workflow counts, shown as they are)."""
+    moved = [
+        _plural(len(changes["new"]), "new hotspot"),
+        f"{len(changes['grown'])} grown",
+        f"{len(changes['shrunk'])} shrunk",
+        f"{len(changes['merged']) + len(changes['split'])} merged or split",
+        f"{len(changes['inactive'])} no longer active",
+    ]
+    register = f"Since {format_date(previous)}: " + ", ".join(moved) + "."
+    late_decisions = int((decisions_due["when"] == "overdue").sum()) if len(decisions_due) else 0
+    meeting = (
+        f"{_plural(len(changes['status']), 'status change')} and "
+        f"{_plural(len(changes['decisions']), 'decision')} recorded; "
+        f"{_plural(len(decisions_due), 'decision')} due by {format_date(next_meeting)}"
+        + (f", {late_decisions} already overdue." if late_decisions else ".")
+    )
+    uncovered = int(listing["coverage"].isin(["not assessed", "assessment overdue"]).sum())
+    work = (
+        f"{uncovered} of the top {len(listing)} places have no current assessment; "
+        f"{_plural(overdue, 'site review')} overdue and {_plural(late, 'action')} late."
+    )
+    return [register, meeting, work]
 
 
 def pack_pdf(pack: Pack) -> bytes:
     """Render the pack as an A4 PDF (embedded fonts, greyscale-safe, marked on every page)."""
-    from xml.sax.saxutils import escape
+    from assessments.pack_pdf import render_pdf
 
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import (
-        Image,
-        PageBreak,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
-
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-
-    def marking(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica-Bold", 9)
-        canvas.drawCentredString(A4[0] / 2, A4[1] - 12 * mm, MARKING)
-        canvas.drawCentredString(A4[0] / 2, 10 * mm, f"{MARKING} · page {doc.page}")
-        canvas.restoreState()
-
-    def table(frame: pd.DataFrame, widths: list[float] | None = None) -> Table:
-        data = [[escape(str(c)) for c in frame.columns]] + [
-            [Paragraph(escape("" if pd.isna(v) else str(v)), styles["BodyText"]) for v in row]
-            for row in frame.itertuples(index=False)
-        ]
-        t = Table(data, colWidths=widths, repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                    ("FONTSIZE", (0, 0), (-1, -1), 7),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
-
-    def para(text: str, style: str = "BodyText") -> Paragraph:
-        return Paragraph(escape(text), styles[style])
-
-    story: list[Any] = [
-        para("Strategy meeting pack", "Title"),
-        para(f"Meeting: {pack.meeting_date:%d %B %Y}."),
-        para(f"Changes since the previous meeting on {pack.previous_meeting:%d %B %Y}."),
-        para("Scope: " + (", ".join(pack.districts) or "all districts")),
-        para(pack.profile.describe()),
-        para("Hotspot parameters: " + ", ".join(f"{k} {v}" for k, v in pack.parameters.items())),
-        para(f"Priority: {FORMULA}"),
-        Spacer(1, 4 * mm),
-        para("Data sources", "Heading2"),
-        table(pack.sources.astype(str)),
-        PageBreak(),
-        para("What changed since the previous meeting", "Heading1"),
-    ]
-    labels = {
-        "new": "New hotspots",
-        "grown": "Grown",
-        "shrunk": "Shrunk",
-        "merged": "Merged",
-        "split": "Split",
-        "inactive": "No longer active",
-        "status": "Status changes",
-        "decisions": "Decisions taken",
-    }
-    for key, label in labels.items():
-        frame = pack.changes[key]
-        story.append(para(f"{label}: {len(frame)}", "Heading3"))
-        if not frame.empty:
-            shown = frame.drop(
-                columns=[
-                    c
-                    for c in (
-                        "districts",
-                        "n_incidents",
-                        "before",
-                        "after",
-                        "first_seen_at",
-                        "last_seen_at",
-                        "last_run_id",
-                    )
-                    if c in frame.columns
-                ]
-            )
-            story.append(table(shown.head(25).astype(str)))
-    story += [
-        PageBreak(),
-        para("Prioritised hotspots", "Heading1"),
-        table(pack.hotspots.astype(str)),
-    ]
-    for detail in pack.details:
-        story += [
-            PageBreak(),
-            para(f"#{detail['id']} {detail['name']}", "Heading2"),
-            para(
-                f"Status: {detail['status']} · coverage: {detail['state']} · incidents: "
-                f"{detail['incidents']} · trend: {detail['trend']} · districts: "
-                f"{detail['districts']}"
-            ),
-            Image(
-                io.BytesIO(detail["map_png"]), width=150 * mm, height=100 * mm, kind="proportional"
-            ),
-        ]
-        if len(detail["months"]):
-            story.append(
-                Image(
-                    io.BytesIO(_trend_png(detail["months"], pack.profile)),
-                    width=150 * mm,
-                    height=50 * mm,
-                    kind="proportional",
-                )
-            )
-        if len(detail["categories"]):
-            story += [
-                para("Categories", "Heading3"),
-                table(
-                    detail["categories"]
-                    .rename("incidents")
-                    .reset_index()
-                    .rename(columns={"index": "category"})
-                    .astype(str)
-                ),
-            ]
-        story += [
-            para("Sites inside", "Heading3"),
-            table(detail["sites"].astype(str))
-            if not detail["sites"].empty
-            else para("No assessed site inside this hotspot."),
-            para("Last decisions", "Heading3"),
-            table(detail["decisions"].drop(columns="hotspot_id").astype(str))
-            if not detail["decisions"].empty
-            else para("No decision recorded yet."),
-        ]
-    story += [
-        PageBreak(),
-        para("Overdue reviews", "Heading1"),
-        table(pack.overdue.astype(str)) if not pack.overdue.empty else para("None."),
-        para("Late actions by agency", "Heading1"),
-        table(pack.late_actions.astype(str)) if not pack.late_actions.empty else para("None."),
-    ]
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=f"Strategy meeting pack {pack.meeting_date}",
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-    )
-    doc.build(story, onFirstPage=marking, onLaterPages=marking)
-    return buffer.getvalue()
+    return render_pdf(pack)
 
 
 def pack_xlsx(pack: Pack) -> bytes:
-    """Render the pack as XLSX: one sheet per section, typed cells, no formulas from user text."""
-    cover = pd.DataFrame(
+    """Render the pack as XLSX with the PDF's sections and words (no formulas from user text)."""
+    summary = pd.DataFrame(
         {
-            "item": ["marking", "meeting", "previous meeting", "scope", "disclosure", "priority"],
+            "item": [
+                "marking",
+                "meeting",
+                "previous meeting",
+                "next meeting (assumed)",
+                "scope",
+                "numbers",
+                "since the last meeting",
+                "at this meeting",
+                "assessments and actions",
+            ],
             "value": [
                 MARKING,
-                pack.meeting_date.isoformat(),
-                pack.previous_meeting.isoformat(),
-                ", ".join(pack.districts) or "all districts",
+                format_date(pack.meeting_date),
+                format_date(pack.previous_meeting),
+                format_date(pack.next_meeting),
+                pack.scope,
                 pack.profile.describe(),
-                FORMULA,
+                *pack.summary,
             ],
         }
     )
     changes = pd.concat(
         [
-            frame.astype(str).assign(change=key)
+            frame.astype(str).assign(change=CHANGE_LABELS[key])
             for key, frame in pack.changes.items()
             if not frame.empty
         ]
-        or [pd.DataFrame()],
+        or [pd.DataFrame({"change": []})],
         ignore_index=True,
     )
-    for column in [c for c in ("n_incidents", "before", "after") if c in changes.columns]:
-        changes = changes.drop(columns=column)
+    changes = changes[["change", *[c for c in changes.columns if c != "change"]]]
+    categories = pd.concat(
+        [d["categories"].assign(place=d["name"]) for d in pack.details]
+        or [pd.DataFrame({"place": []})],
+        ignore_index=True,
+    )
+    monthly = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "place": d["name"],
+                    "month": d["month_labels"].index,
+                    "incidents": d["month_labels"].to_numpy(),
+                }
+            )
+            for d in pack.details
+            if len(d["month_labels"])
+        ]
+        or [pd.DataFrame({"place": []})],
+        ignore_index=True,
+    )
+    about = pd.DataFrame(
+        {"how places were found": [*pack.method, f"Maps: incidents {pack.map_period}."]}
+    )
     return to_safe_xlsx(
         {
-            "cover": cover,
-            "sources": pack.sources,
-            "changes": changes,
-            "hotspots": pack.hotspots,
+            "summary": summary,
+            "places": pack.hotspots,
+            "decisions due": pack.decisions_due,
+            "categories": categories[["place", "category", "incidents"]]
+            if "category" in categories
+            else categories,
+            "by month": monthly,
             "overdue reviews": pack.overdue,
             "late actions": pack.late_actions,
+            "changes": changes,
+            "sources": pack.sources,
+            "about": about,
         }
     )
