@@ -66,12 +66,24 @@ def _styles() -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle("title", parent=body, fontName=bold, fontSize=18, leading=22),
         "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=10.5, leading=14),
         "h1": ParagraphStyle(
-            "h1", parent=body, fontName=bold, fontSize=14, leading=18, spaceBefore=6,
-            spaceAfter=4, keepWithNext=1,
+            "h1",
+            parent=body,
+            fontName=bold,
+            fontSize=14,
+            leading=18,
+            spaceBefore=6,
+            spaceAfter=4,
+            keepWithNext=1,
         ),
         "h2": ParagraphStyle(
-            "h2", parent=body, fontName=bold, fontSize=11, leading=14, spaceBefore=8,
-            spaceAfter=3, keepWithNext=1,
+            "h2",
+            parent=body,
+            fontName=bold,
+            fontSize=11,
+            leading=14,
+            spaceBefore=8,
+            spaceAfter=3,
+            keepWithNext=1,
         ),
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5),
@@ -94,7 +106,7 @@ def _table(
     bold_first: bool = False,
     width: float = _WIDTH,
 ) -> Table:
-    """A table of text cells that wrap; the header row repeats on a new page."""
+    """Return a table of text cells that wrap; the header row repeats on a new page."""
     styles = _styles()
     header = [Paragraph(escape(str(c)), styles["cellbold"]) for c in frame.columns]
     rows = [
@@ -134,7 +146,7 @@ def _section(
     width: float = _WIDTH,
     keep: bool = True,
 ) -> Any:
-    """A heading kept together with its table (or its 'none' line)."""
+    """Return a heading kept together with its table (or its 'none' line)."""
     body: Any = _para(empty) if frame.empty else _table(frame, widths, width=width)
     if keep and (frame.empty or len(frame) <= 12):
         return KeepTogether([_para(title, "h2"), body])
@@ -192,7 +204,9 @@ def _place_page(detail: dict[str, Any], pack: Pack) -> list[Any]:
             "districts": [detail["districts"]],
             "status": [detail["status"]],
             "coverage": [detail["coverage"]],
-            "incidents": [detail["incidents"] + (f" ({detail['period']})" if detail["period"] else "")],
+            "incidents": [
+                detail["incidents"] + (f" ({detail['period']})" if detail["period"] else "")
+            ],
             "trend": [detail["trend"]],
         }
     )
@@ -251,7 +265,7 @@ def _place_page(detail: dict[str, Any], pack: Pack) -> list[Any]:
         "Sites in this place",
         sites,
         "No assessed site inside this place.",
-        [3.6, 2.4, 1.6, 2.2, 2],
+        [3.0, 2.3, 1.9, 2.3, 2.0],
         width=_WIDTH * 0.61,
         keep=False,
     )
@@ -324,7 +338,9 @@ def _appendix(pack: Pack) -> list[Any]:
         "Gi* (Getis-Ord)",
         "Disclosure profiles",
     ):
-        story.append(Paragraph(f"<b>{escape(term)}.</b> {escape(GLOSSARY[term])}", _styles()["body"]))
+        story.append(
+            Paragraph(f"<b>{escape(term)}.</b> {escape(GLOSSARY[term])}", _styles()["body"])
+        )
     return story
 
 
@@ -387,4 +403,3 @@ def _flatten(story: list[Any]) -> list[Any]:
     for item in story:
         out.extend(_flatten(item) if isinstance(item, list) else [item])
     return out
-

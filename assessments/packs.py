@@ -110,7 +110,7 @@ def _map_period(hot: dict[int, Hotspot], ids: list[int], latest: dt.date | None)
 
 
 def _window_cells(boundary: shapely.Geometry, res: int) -> np.ndarray:
-    """The H3 cells (int64) around a hotspot, out to the frame its map shows."""
+    """Return the H3 cells (int64) around a hotspot, out to the frame its map shows."""
     minx, miny, maxx, maxy = boundary.bounds
     half = max(maxx - minx, (maxy - miny) * 1.6) / 2 * 1.9 + 0.004
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
@@ -125,7 +125,12 @@ def _window_cells(boundary: shapely.Geometry, res: int) -> np.ndarray:
 
 
 def _decisions_due(
-    notes: pd.DataFrame, names: dict[int, str], *, meeting: dt.date, previous: dt.date, until: dt.date
+    notes: pd.DataFrame,
+    names: dict[int, str],
+    *,
+    meeting: dt.date,
+    previous: dt.date,
+    until: dt.date,
 ) -> pd.DataFrame:
     due = pd.to_datetime(notes["due"])
     window = notes[due.notna() & (due >= pd.Timestamp(previous)) & (due <= pd.Timestamp(until))]
@@ -217,9 +222,16 @@ def build_pack(
         for i in chosen["id"]
     }
     by_res: dict[int, pd.Series] = {}
+    windows: dict[int, np.ndarray] = {}
     if resolutions:
         finest, _ = effective_resolution(max(resolutions.values()), filt.kinds, profile)
         resolutions = {i: min(r, finest) for i, r in resolutions.items()}
+        windows = {
+            i: _window_cells(shapely.from_wkb(hot[i].boundary_wkb), r)
+            for i, r in resolutions.items()
+        }
+        # One GROUP BY at the finest resolution over the whole period (an index-only scan);
+        # each map then takes its window from the parents at its own resolution.
         fine = maps.count_cells(engine, filt, res=finest)
         for res in set(resolutions.values()):
             parents = cells_to_parent(fine["h3_cell"].to_numpy(), res)
@@ -239,8 +251,7 @@ def build_pack(
         boundary = shapely.from_wkb(record.boundary_wkb)
         res = resolutions[row.id]
         counts = by_res[res]
-        window = pd.Series(_window_cells(boundary, res))
-        local = counts.reindex(window.to_numpy()).dropna().astype("int64")
+        local = counts.reindex(windows[row.id]).dropna().astype("int64")
         hexes = pd.DataFrame({"h3_cell": local.index.to_numpy(dtype=np.int64)})
         hexes["count"] = protect_counts(local.reset_index(drop=True), profile)["count"].to_numpy()
         inside = site_frame[site_frame["id"].isin(row.site_ids)]
@@ -283,7 +294,7 @@ def build_pack(
                         "site": inside["name"].to_numpy(),
                         "type": inside["type"].to_numpy(),
                         "risk": inside["risk_rating"].fillna("not assessed").to_numpy(),
-                        "assessment": inside["status"].fillna("none").to_numpy(),
+                        "status": inside["status"].fillna("none").to_numpy(),
                         "next review": inside["next_review_on"].map(format_date).to_numpy(),
                     }
                 ),
@@ -298,7 +309,9 @@ def build_pack(
                 "map": {
                     "hexes": hexes,
                     "outline": boundary,
-                    "districts": district_frame[district_frame["code"].isin(record.districts or [])],
+                    "districts": district_frame[
+                        district_frame["code"].isin(record.districts or [])
+                    ],
                     "sites": inside[["lat", "lon", "name"]],
                 },
                 "map_res": res,
@@ -404,7 +417,7 @@ def _scoped_changes(
     place_names: dict[int, str],
     names: dict[str, str],
 ) -> dict[str, pd.DataFrame]:
-    """The register's changes for the places in scope, as tables a reader can follow."""
+    """Return the register's changes for the places in scope, as tables a reader can follow."""
     out: dict[str, pd.DataFrame] = {}
     for key, frame in changes.items():
         if key in {"new", "grown", "shrunk", "inactive"}:
@@ -461,7 +474,7 @@ def _summary(
     overdue: int,
     late: int,
 ) -> list[str]:
-    """What changed since the last meeting, in three lines (workflow counts, shown as they are)."""
+    """Say what changed since the last meeting in three lines (workflow counts, as they are)."""
     moved = [
         _plural(len(changes["new"]), "new hotspot"),
         f"{len(changes['grown'])} grown",

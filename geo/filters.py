@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
+
+from geo.labels import district_label, flag_label
 
 __all__ = ["IncidentFilter"]
 
@@ -34,19 +37,27 @@ class IncidentFilter:
         """Return a hashable, stable key for caches."""
         return tuple(sorted(asdict(self).items()))
 
-    def describe(self) -> str:
-        """Say the filter in words, for captions and exports."""
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        """Say the filter in words, for captions and exports (districts by ``names`` if given).
+
+        Examples
+        --------
+        >>> IncidentFilter(kinds=("found_at",), flags=("cce",), districts=("X1",)).describe(
+        ...     {"X1": "Ashby"})
+        'kinds: found at; flags: child criminal exploitation; districts: Ashby'
+        """
+        names = names or {}
         parts = []
         if self.start_month or self.end_month:
             start = self.start_month.strftime("%b %Y") if self.start_month else "the start"
             end = self.end_month.strftime("%b %Y") if self.end_month else "the latest month"
             parts.append(f"{start} to {end}")
         for label, values in (
-            ("kinds", self.kinds),
-            ("categories", self.categories),
-            ("flags", self.flags),
-            ("ages", self.age_bands),
-            ("districts", self.districts),
+            ("kinds", [k.replace("_", " ") for k in self.kinds]),
+            ("categories", list(self.categories)),
+            ("flags", [flag_label(f) for f in self.flags]),
+            ("ages", list(self.age_bands)),
+            ("districts", [district_label(d, names) for d in self.districts]),
         ):
             if values:
                 parts.append(f"{label}: {', '.join(values)}")

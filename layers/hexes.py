@@ -17,6 +17,8 @@ import h3
 import numpy as np
 import pandas as pd
 
+from geo.labels import EMERGING_COLOURS
+
 __all__ = [
     "LOCAL_LEAFLET",
     "TILES",
@@ -25,6 +27,8 @@ __all__ = [
     "hex_layer",
     "hexes_geojson",
     "legend_html",
+    "spot_colour",
+    "spot_layer",
 ]
 
 #: Tile choices: OpenStreetMap (with attribution) or none, for offline and air-gapped councils.
@@ -122,33 +126,75 @@ def district_layer(
     )
 
 
-def legend_html(colormap: cm.StepColormap, *, profile_text: str, note: str | None = None) -> str:
-    """Return an HTML legend (escaped) stating the colour bins and the disclosure rule."""
-    rows = []
-    index = colormap.index
-    for i, colour in enumerate(colormap.colors):
-        low, high = int(index[i]), int(index[i + 1])
-        rgb = "#{:02x}{:02x}{:02x}".format(*(int(c * 255) for c in colour[:3]))
-        rows.append(
-            f'<div><span style="background:{rgb};width:14px;height:14px;'
-            f'display:inline-block;margin-right:6px;border:1px solid #555"></span>'
-            f"{low}&ndash;{high}</div>"
-        )
-    rows.append(
-        f'<div><span style="background:{_SUPPRESSED_FILL};width:14px;height:14px;'
-        'display:inline-block;margin-right:6px;border:1px solid #555"></span>'
-        "suppressed (small count)</div>"
+def _swatch(colour: str, *, outline: bool = False) -> str:
+    style = (
+        f"border:3px solid {colour};background:transparent"
+        if outline
+        else f"background:{colour};border:1px solid #555"
     )
+    return (
+        f'<span aria-hidden="true" style="{style};width:12px;height:12px;display:inline-block;'
+        'margin-right:6px;vertical-align:-2px;box-sizing:border-box"></span>'
+    )
+
+
+def legend_html(
+    colormap: cm.StepColormap,
+    *,
+    profile_text: str,
+    note: str | None = None,
+    spots: dict[str, tuple[str, str]] | None = None,
+    open_: bool = False,
+) -> str:
+    """Return a compact, collapsible HTML key (escaped) in the map's bottom-right corner.
+
+    Closed, it is one line: the colour ramp with its lowest and highest bin. Opened (a native
+    ``<details>`` element, so keyboards and screen readers can use it), it lists the bins, the
+    suppressed grey, the disclosure rule and, when ``spots`` is given (label → (colour,
+    explanation)), one outline colour per hot spot class with what the class means.
+    """
+    index = colormap.index
+    colours = [
+        "#{:02x}{:02x}{:02x}".format(*(int(c * 255) for c in colour[:3]))
+        for colour in colormap.colors
+    ]
+    strip = "".join(
+        f'<span aria-hidden="true" style="background:{c};width:14px;height:10px;'
+        'display:inline-block"></span>'
+        for c in colours
+    )
+    rows = [
+        f"<div>{_swatch(c)}{int(index[i])}&ndash;{int(index[i + 1]) - 1}</div>"
+        for i, c in enumerate(colours)
+    ]
+    rows.append(f"<div>{_swatch(_SUPPRESSED_FILL)}suppressed (small count, no number)</div>")
+    spot_rows = ""
+    if spots:
+        spot_rows = (
+            "<div style='margin-top:6px'><b>Hot spot analysis</b> (outlines)</div>"
+            + "".join(
+                f"<div title='{html.escape(text)}'>{_swatch(colour, outline=True)}"
+                f"{html.escape(label)}<div style='margin-left:18px;color:#333'>"
+                f"{html.escape(text)}</div></div>"
+                for label, (colour, text) in spots.items()
+            )
+        )
     extra = f"<div style='margin-top:4px'>{html.escape(note)}</div>" if note else ""
     return (
-        '<div id="saferplaces-legend" style="position:absolute;bottom:24px;right:10px;z-index:9999;'
-        "background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;"
-        'font:12px sans-serif;max-width:260px">'
+        '<details id="saferplaces-legend" '
+        + ("open " if open_ else "")
+        + 'style="position:absolute;bottom:22px;right:10px;z-index:9999;background:white;'
+        "padding:4px 8px;border:1px solid #767676;border-radius:4px;font:12px sans-serif;"
+        'color:#1a1a1a;max-width:240px;max-height:60%;overflow:auto">'
+        '<summary style="cursor:pointer;min-height:24px;line-height:24px">'
+        f"Key {strip} <span style='color:#333'>{int(index[0])}&ndash;{int(index[-1]) - 1} "
+        "incidents</span></summary>"
         "<b>Incidents per hexagon</b>"
         + "".join(rows)
         + f"<div style='margin-top:4px;color:#333'>{html.escape(profile_text)}</div>"
         + extra
-        + "</div>"
+        + spot_rows
+        + "</details>"
     )
 
 
@@ -178,22 +224,31 @@ def base_map(
     return fmap
 
 
-#: Outline colours of hot spot classes (hot: warm, cold: blue), colour-blind safe.
+#: Outline colours of Gi* hot and cold spots (confidence in the label), colour-blind safe.
 SPOT_COLOURS = {"hot": "#d55e00", "cold": "#0072b2"}
 
 
+def spot_colour(label: str, kind: str) -> str:
+    """Return the outline colour of a hot spot class: one per emerging class, else hot/cold."""
+    return EMERGING_COLOURS.get(label, SPOT_COLOURS.get(kind, "#000000"))
+
+
 def spot_layer(cells: pd.DataFrame, *, name: str = "Significant hot spots") -> folium.GeoJson:
-    """Outline cells by hot spot class (``h3_cell``, ``label``: class name; ``kind``: hot/cold)."""
+    """Outline cells by hot spot class (``h3_cell``, ``label``: class name; ``kind``: hot/cold).
+
+    Each emerging class has its own colour (``geo.labels.EMERGING_COLOURS``), named in the key.
+    """
     data = hexes_geojson(cells.assign(count=0))
-    for feature, kind in zip(data["features"], cells["kind"], strict=True):
+    for feature, label, kind in zip(data["features"], cells["label"], cells["kind"], strict=True):
         feature["properties"]["kind"] = kind
+        feature["properties"]["colour"] = spot_colour(str(label), str(kind))
     return folium.GeoJson(
         data,
         name=name,
         style_function=lambda f: {
             "fill": False,
             "weight": 3,
-            "color": SPOT_COLOURS.get(f["properties"]["kind"], "#000"),
+            "color": f["properties"]["colour"],
         },
         tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Hot spot analysis"]),
     )

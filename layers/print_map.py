@@ -18,7 +18,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from reportlab.graphics.shapes import Drawing, Line, PolyLine, Polygon, Rect, String
+from reportlab.graphics.shapes import (
+    _CLOSEPATH,
+    _LINETO,
+    _MOVETO,
+    Drawing,
+    Line,
+    Path,
+    Polygon,
+    PolyLine,
+    Rect,
+    String,
+)
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -55,7 +66,7 @@ def map_drawing(
     height: float = 290.0,
     font: str = "Helvetica",
 ) -> Drawing:
-    """A map of one place: hexagon counts, its outline, district boundaries, sites, a key.
+    """Return a map of one place: hexagon counts, its outline, district boundaries, sites, a key.
 
     Parameters
     ----------
@@ -89,6 +100,7 @@ def map_drawing(
     if not hexes.empty:
         rings = _cell_rings(hexes["h3_cell"].to_numpy())
         polygons = _project([shapely.Polygon(r) for r in rings])
+        projected = [shapely.get_coordinates(p)[:-1] for p in polygons]
         clipped = shapely.clip_by_rect(polygons, *box)
         counts = hexes["count"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         shown = ~np.isnan(counts)
@@ -98,20 +110,28 @@ def map_drawing(
             np.clip(np.searchsorted(edges, np.nan_to_num(counts), side="right") - 1, 0, None),
             len(ramp) - 1,
         )
-        for geom, is_shown, colour in zip(clipped, shown, which, strict=True):
-            for part in shapely.get_parts(geom):
-                if part.is_empty or part.geom_type != "Polygon":
-                    continue
-                drawing.add(
-                    Polygon(
-                        page(np.asarray(part.exterior.coords)[:-1]),
-                        fillColor=ramp[colour] if is_shown else _SUPPRESSED,
-                        strokeColor=colors.white if is_shown else _EDGE,
-                        strokeWidth=0.4,
-                    )
+        # One path per colour (and one for suppressed cells): a handful of PDF objects, not
+        # one per hexagon.
+        groups = np.where(shown, which, -1)
+        for group in np.unique(groups):
+            rings = [
+                page(np.asarray(part.exterior.coords)[:-1])
+                for geom in clipped[groups == group]
+                for part in shapely.get_parts(geom)
+                if not part.is_empty and part.geom_type == "Polygon"
+            ]
+            drawing.add(
+                _path(
+                    rings,
+                    fill=ramp[group] if group >= 0 else _SUPPRESSED,
+                    stroke=colors.white if group >= 0 else _EDGE,
+                    width=0.4,
+                    closed=True,
                 )
+            )
         if (~shown).any():
-            _hatch(drawing, shapely.union_all(clipped[~shown]), box, page, scale)
+            hidden = [np.asarray(r) for r, s in zip(projected, shown, strict=True) if not s]
+            _hatch(drawing, hidden, box, page)
         if shown.any():
             key += [
                 (colour, _bin_label(lo, hi))
@@ -121,16 +141,17 @@ def map_drawing(
             key.append(("suppressed", suppressed_label or f"fewer than {threshold}"))
     if districts is not None and not districts.empty:
         lines = shapely.clip_by_rect(_project(districts.geometry.boundary.to_numpy()), *box)
-        for line in shapely.get_parts(shapely.get_parts(lines)):
-            if not line.is_empty and line.geom_type == "LineString":
-                drawing.add(
-                    PolyLine(
-                        page(np.asarray(line.coords)),
-                        strokeColor=colors.HexColor("#333333"),
-                        strokeWidth=0.9,
-                        strokeDashArray=[4, 3],
-                    )
-                )
+        boundary = _path(
+            [
+                page(np.asarray(line.coords))
+                for line in shapely.get_parts(shapely.get_parts(lines))
+                if not line.is_empty and line.geom_type == "LineString"
+            ],
+            stroke=colors.HexColor("#333333"),
+            width=0.9,
+        )
+        boundary.strokeDashArray = [4, 3]
+        drawing.add(boundary)
         key.append(("dashed", "district boundary"))
     for ring in shapely.get_parts(shapely.clip_by_rect(shape.boundary, *box)):
         for line in shapely.get_parts(ring):
@@ -159,60 +180,102 @@ def map_drawing(
             anchor, tx = ("start", px + 6) if px + 6 + text_w < map_w - 2 else ("end", px - 6)
             lx = tx if anchor == "start" else tx - text_w
             drawing.add(
-                Rect(lx - 1.5, py + 1, text_w + 3, size + 2, fillColor=colors.white,
-                     fillOpacity=0.8, strokeColor=None)
+                Rect(
+                    lx - 1.5,
+                    py + 1,
+                    text_w + 3,
+                    size + 2,
+                    fillColor=colors.white,
+                    fillOpacity=0.8,
+                    strokeColor=None,
+                )
             )
-            drawing.add(
-                String(tx, py + 3, label, fontName=font, fontSize=size, textAnchor=anchor)
-            )
+            drawing.add(String(tx, py + 3, label, fontName=font, fontSize=size, textAnchor=anchor))
         key.append(("site", "assessed site"))
     _scale_bar(drawing, map_w, 2 * half_x, scale, font)
     drawing.add(Rect(0, 0, map_w, map_h, fillColor=None, strokeColor=_EDGE, strokeWidth=0.6))
-    _key(drawing, key, x=map_w + 10, top=map_h - 4, font=font,
-         title="Incidents per hexagon" if not hexes.empty else "Key")
+    _key(
+        drawing,
+        key,
+        x=map_w + 10,
+        top=map_h - 4,
+        font=font,
+        title="Incidents per hexagon" if not hexes.empty else "Key",
+    )
     return drawing
 
 
-def _hatch(drawing: Drawing, area: shapely.Geometry, box: tuple[float, ...], page: Any,
-           scale: float) -> None:
-    """Diagonal lines across suppressed cells, so they read as 'hidden' in greyscale too."""
-    if area.is_empty:
+def _path(
+    lines: list[list[float]],
+    *,
+    fill: Any = None,
+    stroke: Any = None,
+    width: float = 0.5,
+    closed: bool = False,
+) -> Path:
+    """Many rings or lines as one path (flat coordinate lists)."""
+    points: list[float] = []
+    operators: list[int] = []
+    for line in lines:
+        if len(line) < 4:
+            continue
+        points += line
+        operators += [_MOVETO] + [_LINETO] * (len(line) // 2 - 1) + ([_CLOSEPATH] if closed else [])
+    return Path(
+        points, operators, fillColor=fill, strokeColor=stroke, strokeWidth=width, strokeLineJoin=1
+    )
+
+
+def _hatch(
+    drawing: Drawing, rings: list[np.ndarray], box: tuple[float, ...], page: Any
+) -> None:
+    """One diagonal across each suppressed cell, so it reads as 'hidden' in greyscale too."""
+    if not rings:
         return
-    step = 5.0 / scale  # every 5 points on paper
-    x0, y0, x1, y1 = area.bounds
-    starts = np.arange(x0 - (y1 - y0), x1, step)
-    lines = shapely.linestrings(
-        np.stack(
-            [np.column_stack([starts, np.full_like(starts, y0)]),
-             np.column_stack([starts + (y1 - y0), np.full_like(starts, y1)])],
-            axis=1,
+    ends = np.array([[ring[0], ring[len(ring) // 2]] for ring in rings])
+    lines = shapely.clip_by_rect(shapely.linestrings(ends), *box)
+    drawing.add(
+        _path(
+            [page(np.asarray(line.coords)) for line in lines if not line.is_empty],
+            stroke=_EDGE,
+            width=0.45,
         )
     )
-    for line in shapely.get_parts(shapely.intersection(shapely.multilinestrings(lines), area)):
-        if line.geom_type == "LineString" and not line.is_empty:
-            drawing.add(PolyLine(page(np.asarray(line.coords)), strokeColor=_EDGE,
-                                 strokeWidth=0.35))
 
 
-def _key(drawing: Drawing, items: list[tuple[Any, str]], *, x: float, top: float, font: str,
-         title: str) -> None:
+def _key(
+    drawing: Drawing, items: list[tuple[Any, str]], *, x: float, top: float, font: str, title: str
+) -> None:
     drawing.add(String(x, top - 8, title, fontName=font, fontSize=7.5))
     y = top - 22
     for swatch, label in items:
         if swatch == "suppressed":
-            drawing.add(Rect(x, y, 14, 8, fillColor=_SUPPRESSED, strokeColor=_EDGE,
-                             strokeWidth=0.5))
-            for dx in (2, 6, 10):
-                drawing.add(Line(x + dx - 2, y, x + dx + 2, y + 8, strokeColor=_EDGE,
-                                 strokeWidth=0.35))
+            drawing.add(
+                Rect(x, y, 14, 8, fillColor=_SUPPRESSED, strokeColor=_EDGE, strokeWidth=0.5)
+            )
+            drawing.add(Line(x + 1, y + 7, x + 13, y + 1, strokeColor=_EDGE, strokeWidth=0.45))
         elif swatch == "dashed":
-            drawing.add(Line(x, y + 4, x + 14, y + 4, strokeColor=colors.HexColor("#333333"),
-                             strokeWidth=0.9, strokeDashArray=[3, 2]))
+            drawing.add(
+                Line(
+                    x,
+                    y + 4,
+                    x + 14,
+                    y + 4,
+                    strokeColor=colors.HexColor("#333333"),
+                    strokeWidth=0.9,
+                    strokeDashArray=[3, 2],
+                )
+            )
         elif swatch == "outline":
             drawing.add(Line(x, y + 4, x + 14, y + 4, strokeColor=colors.black, strokeWidth=2.2))
         elif swatch == "site":
-            drawing.add(Polygon([x + 3, y + 1, x + 11, y + 1, x + 7, y + 8.5],
-                                fillColor=colors.black, strokeColor=None))
+            drawing.add(
+                Polygon(
+                    [x + 3, y + 1, x + 11, y + 1, x + 7, y + 8.5],
+                    fillColor=colors.black,
+                    strokeColor=None,
+                )
+            )
         else:
             drawing.add(Rect(x, y, 14, 8, fillColor=swatch, strokeColor=_EDGE, strokeWidth=0.4))
         drawing.add(String(x + 19, y + 1, label, fontName=font, fontSize=7))
@@ -226,8 +289,9 @@ def _scale_bar(drawing: Drawing, map_w: float, span_m: float, scale: float, font
     )
     x1 = map_w - 10
     x0 = x1 - length * scale
-    drawing.add(Rect(x0 - 4, 5, x1 - x0 + 8, 18, fillColor=colors.white, fillOpacity=0.8,
-                     strokeColor=None))
+    drawing.add(
+        Rect(x0 - 4, 5, x1 - x0 + 8, 18, fillColor=colors.white, fillOpacity=0.8, strokeColor=None)
+    )
     drawing.add(Line(x0, 9, x1, 9, strokeColor=colors.black, strokeWidth=2))
     label = f"{length // 1000} km" if length >= 1000 else f"{length} m"
     drawing.add(String((x0 + x1) / 2, 13, label, fontName=font, fontSize=7, textAnchor="middle"))
@@ -253,10 +317,12 @@ def bar_chart_drawing(
     ceiling = step * np.ceil(max(top, 1.0) / step)
     for tick in np.arange(0, ceiling + step / 2, step):
         y = bottom + plot_h * tick / ceiling
-        drawing.add(Line(left, y, left + plot_w, y, strokeColor=colors.HexColor("#dddddd"),
-                         strokeWidth=0.4))
-        drawing.add(String(left - 4, y - 2.5, f"{tick:g}", fontName=font, fontSize=6.5,
-                           textAnchor="end"))
+        drawing.add(
+            Line(left, y, left + plot_w, y, strokeColor=colors.HexColor("#dddddd"), strokeWidth=0.4)
+        )
+        drawing.add(
+            String(left - 4, y - 2.5, f"{tick:g}", fontName=font, fontSize=6.5, textAnchor="end")
+        )
     drawing.add(String(left - 4, height - 6, unit, fontName=font, fontSize=6.5, textAnchor="end"))
     n = max(len(numbers), 1)
     slot = plot_w / n
@@ -264,21 +330,63 @@ def bar_chart_drawing(
     for i, (value, month) in enumerate(zip(numbers, months, strict=True)):
         x = left + i * slot
         if np.isnan(value):
-            drawing.add(String(x + slot / 2, bottom + 2, "×", fontName=font, fontSize=7,
-                               textAnchor="middle", fillColor=colors.HexColor("#444444")))
+            drawing.add(
+                String(
+                    x + slot / 2,
+                    bottom + 2,
+                    "×",
+                    fontName=font,
+                    fontSize=7,
+                    textAnchor="middle",
+                    fillColor=colors.HexColor("#444444"),
+                )
+            )
         elif value > 0:
-            drawing.add(Rect(x + slot * 0.12, bottom, slot * 0.76, plot_h * value / ceiling,
-                             fillColor=colors.HexColor("#3b528b"), strokeColor=None))
+            drawing.add(
+                Rect(
+                    x + slot * 0.12,
+                    bottom,
+                    slot * 0.76,
+                    plot_h * value / ceiling,
+                    fillColor=colors.HexColor("#3b528b"),
+                    strokeColor=None,
+                )
+            )
         if i % every == 0:
-            drawing.add(String(x + slot / 2, bottom - 9, f"{month:%b}", fontName=font,
-                               fontSize=6.5, textAnchor="middle"))
-            drawing.add(String(x + slot / 2, bottom - 17, f"{month:%Y}", fontName=font,
-                               fontSize=6.5, textAnchor="middle"))
-    drawing.add(Line(left, bottom, left + plot_w, bottom, strokeColor=colors.black,
-                     strokeWidth=0.6))
+            drawing.add(
+                String(
+                    x + slot / 2,
+                    bottom - 9,
+                    f"{month:%b}",
+                    fontName=font,
+                    fontSize=6.5,
+                    textAnchor="middle",
+                )
+            )
+            drawing.add(
+                String(
+                    x + slot / 2,
+                    bottom - 17,
+                    f"{month:%Y}",
+                    fontName=font,
+                    fontSize=6.5,
+                    textAnchor="middle",
+                )
+            )
+    drawing.add(
+        Line(left, bottom, left + plot_w, bottom, strokeColor=colors.black, strokeWidth=0.6)
+    )
     if hidden_label and np.isnan(numbers).any():
-        drawing.add(String(width - 4, height - 7, f"× {hidden_label}", fontName=font,
-                           fontSize=6.5, textAnchor="end"))
+        drawing.add(
+            String(
+                width - 4,
+                height - 7,
+                f"× {hidden_label}",
+                fontName=font,
+                fontSize=6.5,
+                textAnchor="end",
+            )
+        )
     return drawing
 
 

@@ -64,7 +64,7 @@ def _cell_rings(cells: np.ndarray) -> list[list[tuple[float, float]]]:
 
 
 def hex_resolution_for_area(area_m2: float, *, cells_across: int = 5, finest: int = 11) -> int:
-    """The coarsest H3 resolution whose hexagons fit ``cells_across`` times into ``area_m2``.
+    """Return the coarsest H3 resolution whose hexagons fit ``cells_across`` times into ``area_m2``.
 
     A map of a hotspot drawn with hexagons larger than the hotspot says nothing about where in
     it harm concentrates; this keeps at least ``cells_across`` hexagons' worth of area inside.
@@ -216,7 +216,9 @@ def render_static_map(
         ax.set_ylim(cy - half_y, cy + half_y)
     if sites is not None and not sites.empty:
         sx, sy = transform.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
-        ax.scatter(sx, sy, marker="^", s=46, c="black", edgecolors="white", linewidths=0.8, zorder=5)
+        ax.scatter(
+            sx, sy, marker="^", s=46, c="black", edgecolors="white", linewidths=0.8, zorder=5
+        )
         for x, y, name in zip(sx, sy, sites["name"], strict=True):
             text = ax.annotate(
                 str(name),
