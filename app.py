@@ -37,6 +37,7 @@ PAGES = {
     ],
     "Account": [
         st.Page("app_pages/account.py", title="Account", icon="👤", url_path="account"),
+        st.Page("app_pages/glossary.py", title="Glossary", icon="📖", url_path="glossary"),
     ],
 }
 if can(user, "manage_users"):

@@ -18,8 +18,17 @@ from geo.cells import cell_to_str
 from geo.disclosure import effective_resolution, protect_counts
 from geo.filters import IncidentFilter
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
+from geo.labels import EMERGING_LABELS, chart_summary, flag_label, format_month, kind_label
 from geo.stats import emerging_hot_spots, gi_star
-from layers.hexes import TILES, base_map, district_layer, hex_layer, legend_html, spot_layer
+from layers.hexes import (
+    TILES,
+    base_map,
+    district_layer,
+    hex_layer,
+    legend_html,
+    spot_colour,
+    spot_layer,
+)
 from layers.static import render_static_map
 
 engine = get_engine()
@@ -53,7 +62,10 @@ def _spots(_version: str, filt: IncidentFilter, res: int, analysis: str) -> pd.D
             {
                 "h3_cell": result.index.astype("int64"),
                 "kind": result["spot"],
-                "label": result["spot"] + " spot (Gi* z " + result["z"].round(1).astype(str) + ")",
+                "label": result["spot"]
+                + " spot, "
+                + result["bin"].abs().map({3: "99%", 2: "95%", 1: "90%"}).fillna("90%")
+                + " confidence",
             }
         ).reset_index(drop=True)
     wide = maps.count_cells_by_month(engine, filt, res=res)
@@ -121,11 +133,13 @@ with st.sidebar:
         "Kinds",
         taxonomy["kinds"],
         key="map_kinds",
-        help="incident, missing_from (where children went missing from), "
-        "found_at (where they were found)",
+        format_func=kind_label,
+        help="Incidents; where children went missing from; where they were found.",
     )
     categories = st.multiselect("Categories", taxonomy["categories"], key="map_categories")
-    flags = st.multiselect("Exploitation flags (any of)", taxonomy["flags"], key="map_flags")
+    flags = st.multiselect(
+        "Exploitation flags (any of)", taxonomy["flags"], key="map_flags", format_func=flag_label
+    )
     ages = st.multiselect("Age bands", taxonomy["age_bands"], key="map_ages")
     districts = st.multiselect(
         "Districts",
@@ -145,9 +159,9 @@ with st.sidebar:
         "Hot spot analysis",
         ["none", "Gi* (whole period)", "emerging (month by month)"],
         key="map_analysis",
-        help="Getis-Ord Gi* with false-discovery-rate correction on the hexagons shown; "
-        "emerging: ESRI's space-time classes (new, consecutive, intensifying, persistent, "
-        "diminishing, sporadic, oscillating, historical) from monthly Gi*.",
+        help="Gi*: hexagons whose neighbourhood holds more (hot) or fewer (cold) incidents "
+        "than chance would give. Emerging: how each hexagon's hot or cold spots changed month "
+        "by month (new, intensifying, persistent...). See the Glossary page.",
     )
 st.session_state["map_from"], st.session_state["map_to"] = start, end
 st.query_params.from_dict(
@@ -175,7 +189,8 @@ filt = IncidentFilter(
 )
 shown_res, note = effective_resolution(res, kinds, profile)
 raw = _cells(version, filt, shown_res)
-st.caption(f"{filt.describe()} · {profile.describe()}")
+st.caption(f"{filt.describe(names)} · {profile.describe()}")
+st.page_link("app_pages/glossary.py", label="What do these terms mean? Glossary", icon="📖")
 if note:
     st.warning(note)
 if raw.empty:
@@ -209,6 +224,7 @@ if not district_frame.empty:
         else (district_frame[district_frame["code"].isin(taxonomy["districts"])])
     )
     district_layer(shown_districts).add_to(fmap)
+spot_key: dict[str, tuple[str, str]] = {}
 if analysis != "none":
     spots = _spots(version, filt, shown_res, analysis)
     if spots.empty:
@@ -216,12 +232,24 @@ if analysis != "none":
     else:
         spot_layer(spots).add_to(fmap)
         st.caption(
-            f"Hot spot analysis ({analysis}): {len(spots)} hexagons outlined "
-            "(orange: hot, blue: cold; q < 0.05 after FDR correction)."
+            f"Hot spot analysis ({analysis}): {len(spots)} hexagons outlined, one colour per "
+            "class (see the key on the map). Corrected for testing many hexagons at once, so "
+            "few are outlined by chance."
         )
+        spot_key = {
+            label: (
+                spot_colour(label, kind),
+                EMERGING_LABELS.get(label.split(" ")[0], "")
+                if analysis.startswith("emerging")
+                else ("more incidents than chance" if kind == "hot" else "fewer than chance"),
+            )
+            for label, kind in spots[["label", "kind"]].drop_duplicates().itertuples(index=False)
+        }
 folium.LayerControl(collapsed=True).add_to(fmap)
 fmap.get_root().html.add_child(
-    folium.Element(legend_html(colormap, profile_text=profile.describe(), note=note))
+    folium.Element(
+        legend_html(colormap, profile_text=profile.describe(), note=note, spots=spot_key or None)
+    )
 )
 
 left, right = st.columns([3, 2])
@@ -241,13 +269,20 @@ with right:
             index="month", columns="kind", values="count", aggfunc="sum"
         ).fillna(0)
         protected_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["count"])
+        protected_trend.columns = [kind_label(k).split(" (")[0] for k in protected_trend.columns]
         st.line_chart(protected_trend.astype("float"), height=220)
         hidden = int(protected_trend.isna().to_numpy().sum())
+        st.caption(chart_summary(protected_trend, profile.suppressed_label))
         if hidden:
             st.caption(
                 f"{hidden} month(s) with {profile.suppressed_label} incidents are left "
                 "out of the chart."
             )
+        with st.expander("The chart as a table"):
+            table_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["label"])
+            table_trend.columns = protected_trend.columns
+            table_trend.index = [format_month(m) for m in table_trend.index]
+            st.dataframe(table_trend, width="stretch")
     if st.button(
         "Prepare a map image (PNG)",
         help="for reports and minutes; marked with the disclosure profile",
@@ -256,7 +291,7 @@ with right:
             hexes=protected[["h3_cell", "count"]],
             districts=district_frame,
             threshold=profile.threshold,
-            title=filt.describe(),
+            title=filt.describe(names),
             footer=("OFFICIAL-SENSITIVE · " if profile.name != "publication" else "")
             + profile.describe(),
         )

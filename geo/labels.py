@@ -23,6 +23,7 @@ __all__ = [
     "KIND_LABELS",
     "TREND_ARROWS",
     "TREND_LABELS",
+    "chart_summary",
     "district_label",
     "district_names",
     "flag_label",
@@ -368,3 +369,38 @@ def parameters_in_words(params: Mapping[str, Any]) -> list[str]:
             "two outlines overlaps the register's, so decisions stay with the same place."
         )
     return lines
+
+
+def chart_summary(frame: pd.DataFrame | pd.Series, suppressed: str = "suppressed") -> str:
+    """Return a chart's text alternative: per series, its months, low, high and latest value.
+
+    ``frame`` is indexed by month, one column per series, values already protected (missing
+    where suppressed).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"x": [10.0, 30.0, None]},
+    ...                  index=pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]))
+    >>> chart_summary(f, "c").split(". ")  # doctest: +NORMALIZE_WHITESPACE
+    ['Chart, Jan 2025 to Mar 2025',
+     'x: lowest 10 (Jan 2025), highest 30 (Feb 2025), latest c (Mar 2025).']
+    """
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame(frame.name or "value")
+    if frame.empty:
+        return "Chart: no data."
+    parts = [f"Chart, {format_month(frame.index.min())} to {format_month(frame.index.max())}."]
+    for column in frame.columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if values.notna().any():
+            low, high = values.idxmin(), values.idxmax()
+            last = values.iloc[-1]
+            latest = suppressed if pd.isna(last) else f"{last:g}"
+            parts.append(
+                f"{column}: lowest {values[low]:g} ({format_month(low)}), highest "
+                f"{values[high]:g} ({format_month(high)}), latest {latest} "
+                f"({format_month(values.index[-1])})."
+            )
+        else:
+            parts.append(f"{column}: every month {suppressed}.")
+    return " ".join(parts)

@@ -23,6 +23,7 @@ PAGES = [
     "performance",
     "import_data",
     "account",
+    "glossary",
 ]
 
 
@@ -68,7 +69,7 @@ def test_map_filters_and_missing_from_coarsening(sample_store):
     at.multiselect(key="map_kinds").set_value(["incident"])
     at.run()
     assert not at.exception
-    assert any("flags: cse" in c.value for c in at.caption)
+    assert any("flags: child sexual exploitation" in c.value for c in at.caption)
     at.radio(key="map_analysis").set_value("Gi* (whole period)")
     at.run()
     assert not at.exception
