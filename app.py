@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import current_user, profile_names, show_sample_banner
+from app_pages.styles import apply_accessible_styles
 from assessments.permissions import can
 
 st.set_page_config(page_title="Safer Places", page_icon="🗺️", layout="wide")
+apply_accessible_styles()
 
 user = current_user()
 if user is None:
@@ -46,7 +48,7 @@ if can(user, "manage_users"):
         st.Page("app_pages/audit.py", title="Audit trail", icon="📜", url_path="audit"),
     ]
 
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, expanded=True)  # every page listed, none behind "View more"
 with st.sidebar:
     label = "Demo analyst (sample data only)" if user.is_demo else user.display_name
     st.caption(f"Signed in as **{label}** · {user.role}")

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages.charts import accessible_chart
 from app_pages.common import current_data_version, disclosure_profile, get_engine
 from assessments import maps
 from assessments.imports import load_districts
@@ -18,7 +19,7 @@ from geo.cells import cell_to_str
 from geo.disclosure import effective_resolution, protect_counts
 from geo.filters import IncidentFilter
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
-from geo.labels import EMERGING_LABELS, chart_summary, flag_label, format_month, kind_label
+from geo.labels import EMERGING_LABELS, flag_label, format_month, kind_label
 from geo.stats import emerging_hot_spots, gi_star
 from layers.hexes import (
     TILES,
@@ -270,9 +271,10 @@ with right:
         ).fillna(0)
         protected_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["count"])
         protected_trend.columns = [kind_label(k).split(" (")[0] for k in protected_trend.columns]
-        st.line_chart(protected_trend.astype("float"), height=220)
+        accessible_chart(
+            protected_trend.astype("float"), kind="line", suppressed=profile.suppressed_label
+        )
         hidden = int(protected_trend.isna().to_numpy().sum())
-        st.caption(chart_summary(protected_trend, profile.suppressed_label))
         if hidden:
             st.caption(
                 f"{hidden} month(s) with {profile.suppressed_label} incidents are left "
