@@ -33,7 +33,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not at /usr/bin/chromium"),
 ]
-PASSWORD = "correct horse battery staple 42"  # noqa: S105 (a test account)
+PASSWORD = "correct horse battery staple 42"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 #: Markup Streamlit draws itself, which an app cannot change: (rule, container of every node).

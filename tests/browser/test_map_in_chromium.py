@@ -143,6 +143,13 @@ def test_map_page_draws_hexagons_legend_and_escaped_tooltips(app_url, browser):
     assert hexagons.count() > 50
     legend = frame.locator("#saferplaces-legend")
     assert legend.count() == 1
+    # The key starts as one line out of the way (not a quarter of the map), and opens on a
+    # click to show every bin, the suppressed grey and the disclosure rule.
+    key_box, map_box = legend.bounding_box(), frame.locator(".leaflet-container").first.bounding_box()
+    assert key_box and map_box
+    assert key_box["width"] * key_box["height"] < 0.06 * map_box["width"] * map_box["height"]
+    assert "incidents" in legend.inner_text()
+    legend.locator("summary").click()
     assert "fewer than 5" in legend.inner_text()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "map_page.png"), full_page=False)
