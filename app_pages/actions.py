@@ -6,6 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
+from app_pages.charts import accessible_chart
 from app_pages.common import current_user, get_engine
 from assessments import site_assessments as records
 from assessments.db import session_scope
@@ -43,7 +44,9 @@ c3.metric("Agencies with late actions", late["agency"].nunique())
 
 if not late.empty:
     st.subheader("Late actions by agency")
-    st.bar_chart(late.groupby("agency").size().rename("late actions"), horizontal=True)
+    accessible_chart(
+        late.groupby("agency").size().rename("late actions"), value="late actions", horizontal=True
+    )
 
 st.subheader("Actions")
 st.dataframe(

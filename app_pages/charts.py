@@ -45,26 +45,33 @@ def accessible_chart(
     long = (
         frame.rename_axis(index_name)
         .reset_index()
-        .melt(id_vars=index_name, var_name="series", value_name=value)
-        .dropna(subset=[value])
+        .melt(id_vars=index_name, var_name="series", value_name="_value")
+        .dropna(subset=["_value"])
     )
     axis = (
         alt.X(f"{index_name}:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0))
         if temporal
         else alt.X(f"{index_name}:N", title=None, sort=None)
     )
-    measure = alt.Y(f"{value}:Q", title=value)
+    measure = alt.Y("_value:Q", title=value)
     if horizontal:
         axis, measure = (
             alt.Y(f"{index_name}:N", title=None, sort="-x"),
-            alt.X(f"{value}:Q", title=value),
+            alt.X("_value:Q", title=value),
         )
     mark = alt.Chart(long).mark_line(point=True) if kind == "line" else alt.Chart(long).mark_bar()
     encoding = {"x": axis, "y": measure} if not horizontal else {"x": measure, "y": axis}
     if frame.shape[1] > 1:
         encoding["color"] = alt.Color("series:N", title=None)
     chart = (
-        mark.encode(**encoding, tooltip=list(long.columns))
+        mark.encode(
+            **encoding,
+            tooltip=[
+                alt.Tooltip(f"{index_name}:{'T' if temporal else 'N'}", title=index_name),
+                alt.Tooltip("series:N", title="series"),
+                alt.Tooltip("_value:Q", title=value),
+            ],
+        )
         .properties(height=height, description=text)
         .configure_mark(aria=False)
     )

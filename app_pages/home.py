@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages.charts import accessible_chart
 from app_pages.common import current_data_version, disclosure_profile, get_engine
 from assessments.store import store_summary
 from geo.disclosure import protect_counts
+from geo.labels import kind_label
 
 engine = get_engine()
 profile = disclosure_profile()
@@ -52,7 +54,9 @@ st.subheader("Incidents by month")
 by_month = pd.DataFrame(summary["by_month"])
 wide = by_month.pivot_table(index="month", columns="kind", values="count", aggfunc="sum").fillna(0)
 protected = wide.apply(lambda col: protect_counts(col.astype(int), profile)["count"])
-st.bar_chart(protected.astype(float), height=260)
+protected.columns = [kind_label(k).split(" (")[0] for k in protected.columns]
+protected.index = pd.to_datetime(protected.index)
+accessible_chart(protected.astype(float), suppressed=profile.suppressed_label, height=260)
 
 st.subheader("By district")
 by_district = pd.DataFrame(summary["by_district"])

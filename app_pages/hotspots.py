@@ -13,6 +13,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
+from app_pages.charts import accessible_chart
 from app_pages.common import current_data_version, current_user, disclosure_profile, get_engine
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
@@ -201,7 +202,7 @@ with left:
         trend = protect_counts(months.astype(int), profile)["count"].astype(float)
         trend.index = pd.to_datetime(trend.index)
         st.markdown("**Incidents by month**")
-        st.bar_chart(trend, height=220)
+        accessible_chart(trend, suppressed=profile.suppressed_label)
     if record["by_category"]:
         cats = pd.Series(record["by_category"]).sort_values(ascending=False)
         st.markdown("**Categories**")

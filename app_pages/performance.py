@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from app_pages.charts import accessible_chart
 from app_pages.common import disclosure_profile, get_engine
 from assessments.imports import load_districts
 from assessments.performance import performance_report
@@ -52,7 +53,7 @@ st.subheader("Actions by agency")
 if not report.actions_by_agency.empty:
     chart = report.actions_by_agency.set_index("agency")[["completed", "open and late"]]
     chart = chart.apply(lambda col: protect_counts(col, profile)["count"]).astype(float)
-    st.bar_chart(chart, horizontal=True, height=220)
+    accessible_chart(chart, value="actions", horizontal=True, suppressed=profile.suppressed_label)
 agencies = report.actions_by_agency.copy()
 for column in ("completed", "completed late", "open and late"):
     agencies[column] = protect_counts(agencies[column], profile)["label"]
