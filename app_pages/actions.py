@@ -8,12 +8,14 @@ import streamlit as st
 
 from app_pages.charts import accessible_chart
 from app_pages.common import current_user, get_engine
+from app_pages.words import district_name_map
 from assessments import site_assessments as records
 from assessments.db import session_scope
 from assessments.permissions import can
 from assessments.questionnaire import ACTION_STATUSES
 from geo import ConflictError, InputError
 from geo.export import to_safe_csv
+from geo.labels import format_date, label_columns
 
 user = current_user()
 assert user is not None
@@ -28,7 +30,12 @@ with session_scope(engine) as session:
 with st.sidebar:
     st.subheader("Filter actions")
     agencies = st.multiselect("Agency", sorted(everything["agency"].unique()))
-    districts = st.multiselect("District", sorted(everything["district_code"].unique()))
+    names = district_name_map()
+    districts = st.multiselect(
+        "District",
+        sorted(everything["district_code"].unique(), key=lambda c: names.get(c, c)),
+        format_func=lambda c: names.get(c, c),
+    )
     open_only = st.checkbox("Open actions only", value=True)
 
 with session_scope(engine) as session:
@@ -50,9 +57,12 @@ if not late.empty:
 
 st.subheader("Actions")
 st.dataframe(
-    actions[
-        ["late", "due_on", "agency", "owner", "description", "status", "site", "district_code"]
-    ],
+    label_columns(
+        actions.assign(
+            due_on=actions["due_on"].map(format_date),
+            district_code=actions["district_code"].map(lambda c: names.get(c, c)),
+        )[["late", "due_on", "agency", "owner", "description", "status", "site", "district_code"]]
+    ),
     hide_index=True,
     width="stretch",
     column_config={"late": st.column_config.CheckboxColumn("late")},

@@ -6,16 +6,25 @@ import datetime as dt
 import html
 
 import folium
+import pandas as pd
 import shapely
 import streamlit as st
 from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
 from app_pages.common import disclosure_profile, get_engine
+from app_pages.words import district_name_map
 from assessments import coverage
 from assessments.sites import list_sites
 from geo.disclosure import protect_counts, protect_outcomes
 from geo.export import to_safe_csv
+from geo.labels import (
+    COVERAGE_LABELS,
+    district_names,
+    format_date,
+    format_month,
+    label_columns,
+)
 from geo.outcomes import CAVEAT
 from layers.hexes import base_map
 from layers.sites import site_layer
@@ -29,6 +38,22 @@ STATE_COLOURS = {
     "assessed": "#009e73",
 }
 
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Outcome tables in words: district names, dates without times, labelled columns."""
+    out = frame.copy()
+    for column in ("district_code", "district"):
+        if column in out:
+            out[column] = out[column].map(lambda c: names.get(c, c))
+    if "site_id" in out:
+        out["site_id"] = out["site_id"].map(lambda i: site_names.get(i, str(i)))
+    for column in [c for c in out.columns if c.endswith("_month")]:
+        out[column] = out[column].map(format_month)
+    for column in [c for c in out.columns if c.endswith(("_on", "date"))]:
+        out[column] = out[column].map(format_date)
+    return label_columns(out, {"site_id": "site", "start_month": "assessed or acted in"})
+
+
 st.title("Coverage")
 st.caption("Hotspots against site assessments: unassessed and overdue first.")
 states = coverage.hotspot_coverage(engine)
@@ -38,13 +63,20 @@ if states.empty:
 counts = states["state"].value_counts()
 cols = st.columns(4)
 for col, state in zip(cols, STATE_COLOURS, strict=True):
-    col.metric(state.capitalize(), int(counts.get(state, 0)))
+    col.metric(COVERAGE_LABELS[state].capitalize(), int(counts.get(state, 0)))
 
+names = district_name_map()
+with Session(engine) as session:
+    sites = list_sites(session)
+site_names = dict(zip(sites["id"], sites["name"], strict=True))
 table = states.assign(
     incidents=protect_counts(states["n_incidents"], profile)["label"].to_numpy(),
-    districts=states["districts"].map(lambda d: ", ".join(d or [])),
-    sites=states["site_ids"].map(lambda s: ", ".join(map(str, s)) or "-"),
-)[["id", "name", "state", "status", "incidents", "districts", "sites"]]
+    districts=states["districts"].map(lambda d: district_names(d, names)),
+    sites=states["site_ids"].map(lambda s: "; ".join(site_names.get(i, str(i)) for i in s) or "-"),
+    coverage=states["state"].map(COVERAGE_LABELS),
+)[["id", "name", "coverage", "status", "incidents", "districts", "sites"]].rename(
+    columns={"id": "no.", "name": "place"}
+)
 st.dataframe(table, hide_index=True, width="stretch")
 st.download_button(
     "Download (CSV)",
@@ -64,10 +96,8 @@ for row in states.itertuples():
             "weight": 2,
             "fillOpacity": 0.3,
         },
-        tooltip=html.escape(f"{row.name}: {row.state}"),
+        tooltip=html.escape(f"{row.name}: {COVERAGE_LABELS[row.state]}"),
     ).add_to(fmap)
-with Session(engine) as session:
-    sites = list_sites(session)
 if not sites.empty:
     site_layer(sites, name="Sites (colour: latest risk)").add_to(fmap)
 folium.LayerControl().add_to(fmap)
@@ -94,6 +124,8 @@ else:
         "**By site** (effect below 1: fewer incidents than the district trend predicts; "
         "a change is not shown when either side is a small number)"
     )
-    st.dataframe(protect_outcomes(per_site, profile), hide_index=True, width="stretch")
+    st.dataframe(_readable(protect_outcomes(per_site, profile)), hide_index=True, width="stretch")
     st.markdown("**By district**")
-    st.dataframe(protect_outcomes(per_district, profile), hide_index=True, width="stretch")
+    st.dataframe(
+        _readable(protect_outcomes(per_district, profile)), hide_index=True, width="stretch"
+    )

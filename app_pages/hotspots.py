@@ -15,6 +15,7 @@ from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
 from app_pages.common import current_data_version, current_user, disclosure_profile, get_engine
+from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
 from assessments.imports import load_districts
@@ -25,6 +26,15 @@ from geo.disclosure import protect_counts
 from geo.export import to_safe_csv
 from geo.filters import IncidentFilter
 from geo.hotspots import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
+from geo.labels import (
+    COVERAGE_LABELS,
+    district_names,
+    format_date,
+    format_datetime,
+    format_month,
+    parameters_in_words,
+    trend_label,
+)
 from geo.priority import FORMULA, priority_scores
 from layers.hexes import base_map, district_layer
 
@@ -108,10 +118,14 @@ merged["priority"] = priority_scores(merged).round(1)
 active_only = st.toggle("Currently active only", value=True)
 shown = merged[merged["active"]] if active_only else merged
 shown = shown.sort_values(["priority", "id"], ascending=[False, True])
+names = district_name_map()
 table = shown.assign(
     incidents=protect_counts(shown["n_incidents"], profile)["label"].to_numpy(),
-    districts=shown["districts"].map(lambda d: ", ".join(d)),
-    trend=shown["trend"].fillna("-"),
+    districts=shown["districts"].map(lambda d: district_names(d, names)),
+    trend=shown["trend"].map(trend_label),
+    state=shown["state"].map(COVERAGE_LABELS).fillna(shown["state"]),
+    first_month=shown["first_month"].map(format_month),
+    last_month=shown["last_month"].map(format_month),
 )[
     [
         "id",
@@ -125,18 +139,29 @@ table = shown.assign(
         "first_month",
         "last_month",
     ]
-].rename(columns={"state": "assessment coverage"})
+].rename(
+    columns={
+        "id": "no.",
+        "state": "assessment coverage",
+        "first_month": "first month",
+        "last_month": "last month",
+    }
+)
 runs = hotspot_runs.run_history(engine)
 if not runs.empty:
     last_run = runs.iloc[0]
     params = last_run["parameters"] or {}
     st.caption(
-        f"Last run #{last_run['run']} by {last_run['by']} at {str(last_run['at'])[:16]}: "
-        f"DBSCAN eps {params.get('eps_m')} m, min_samples {params.get('min_samples')}, "
-        f"{params.get('filter')}; matched to the register at overlap ≥ "
-        f"{params.get('match_threshold')}."
+        f"Hotspots last found on {format_datetime(last_run['at'])} by {last_run['by']}. "
+        f"Most urgent first. {profile.describe()}."
     )
-st.caption(f"Sorted by priority: {FORMULA}. {profile.describe()}.")
+    with st.expander("How hotspots were found and ranked"):
+        for line in parameters_in_words(params):
+            st.write(line)
+        st.write(f"Priority: {FORMULA}.")
+        st.page_link("app_pages/glossary.py", label="Glossary: DBSCAN, Gi*, trend", icon="📖")
+else:
+    st.caption(f"Most urgent first. {profile.describe()}.")
 event = st.dataframe(
     table,
     hide_index=True,
@@ -146,7 +171,7 @@ event = st.dataframe(
     key="hotspots_table",
 )
 if event.selection.rows:
-    st.session_state["hotspots_selected"] = int(table.iloc[event.selection.rows[0]]["id"])
+    st.session_state["hotspots_selected"] = int(table.iloc[event.selection.rows[0]]["no."])
 st.download_button(
     "Download the list (CSV)",
     data=to_safe_csv(table),
@@ -169,19 +194,19 @@ if not geo_shown.empty:
         folium.GeoJson(
             shapely.geometry.mapping(row.geometry),
             style_function=lambda _, c=colour: {"color": c, "weight": 2, "fillOpacity": 0.25},
-            tooltip=html.escape(f"{row.name}: {row.state}"),
+            tooltip=html.escape(f"{row.name}: {COVERAGE_LABELS.get(row.state, row.state)}"),
         ).add_to(fmap)
 districts = load_districts(engine)
 if not districts.empty:
     district_layer(districts).add_to(fmap)
 st_folium(fmap, height=420, use_container_width=True, returned_objects=[], key="hotspots_map")
 
-selected = st.session_state["hotspots_selected"] or int(table.iloc[0]["id"])
+selected = st.session_state["hotspots_selected"] or int(table.iloc[0]["no."])
 st.subheader("Hotspot detail")
 selected = st.selectbox(
     "Hotspot",
-    table["id"].tolist(),
-    index=table["id"].tolist().index(selected) if selected in table["id"].tolist() else 0,
+    table["no."].tolist(),
+    index=table["no."].tolist().index(selected) if selected in table["no."].tolist() else 0,
     format_func=lambda i: f"#{i} {shown.set_index('id').loc[i, 'name']}",
 )
 with Session(engine) as session:
@@ -218,9 +243,18 @@ with right:
     )
     st.markdown(f"**Sites inside**: {len(site_ids)} (see Sites & assessments)")
     st.markdown("**Meeting decisions**")
-    st.dataframe(history["meeting_notes"], hide_index=True, width="stretch")
+    notes = history["meeting_notes"].assign(
+        meeting=history["meeting_notes"]["meeting"].map(format_date),
+        due=history["meeting_notes"]["due"].map(format_date),
+    )
+    st.dataframe(notes, hide_index=True, width="stretch")
     st.markdown("**Status history**")
-    st.dataframe(history["status_changes"], hide_index=True, width="stretch")
+    changes = history["status_changes"]
+    st.dataframe(
+        changes.assign(at=changes["at"].map(format_datetime)).rename(columns={"at": "when"}),
+        hide_index=True,
+        width="stretch",
+    )
     if not history["lineage"].empty:
         st.markdown("**Lineage** (splits and merges)")
         st.dataframe(history["lineage"], hide_index=True, width="stretch")

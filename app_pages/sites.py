@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages.common import current_user, get_engine
 from app_pages.forms import assessment_form
+from app_pages.words import district_name_map
 from assessments import site_assessments as records
 from assessments import sites
 from assessments.db import session_scope
@@ -16,12 +18,22 @@ from assessments.permissions import can
 from assessments.questionnaire import ASSESSMENT_STATUSES, RISK_RATINGS
 from geo import InputError
 from geo.export import to_safe_csv
+from geo.labels import format_date, label_columns
 from layers.sites import site_map
 
 user = current_user()
 assert user is not None
 engine = get_engine()
 st.session_state.setdefault("sites_selected", None)
+
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table in words: dates without times, labelled columns."""
+    out = frame.copy()
+    for column in [c for c in out.columns if c.endswith(("_on", "_at"))]:
+        out[column] = out[column].map(format_date)
+    return label_columns(out)
+
 
 st.title("Sites & assessments")
 st.caption(
@@ -35,7 +47,12 @@ with session_scope(engine) as session:
 
 with st.sidebar:
     st.subheader("Filter sites")
-    districts = st.multiselect("District", sorted(all_sites["district_code"].dropna().unique()))
+    names = district_name_map()
+    districts = st.multiselect(
+        "District",
+        sorted(all_sites["district_code"].dropna().unique(), key=lambda c: names.get(c, c)),
+        format_func=lambda c: names.get(c, c),
+    )
     types = st.multiselect("Type", list(site_types), format_func=lambda c: site_types.get(c, c))
     risks = st.multiselect("Risk", list(RISK_RATINGS))
     statuses = st.multiselect("Assessment status", [*ASSESSMENT_STATUSES, "not assessed"])
@@ -57,7 +74,12 @@ with list_tab:
     if shown.empty:
         st.info("No site matches these filters.")
     else:
-        table = shown.assign(type=shown["site_type"].map(site_types)).rename(
+        table = shown.assign(
+            type=shown["site_type"].map(site_types),
+            district_code=shown["district_code"].map(lambda c: names.get(c, c)),
+            next_review_on=shown["next_review_on"].map(format_date),
+            assessed_on=shown["assessed_on"].map(format_date),
+        ).rename(
             columns={
                 "district_code": "district",
                 "risk_rating": "risk",
@@ -97,8 +119,9 @@ with site_tab:
         with left:
             st.subheader(str(row["name"]))
             st.text(
-                f"{site_types.get(row['site_type'], row['site_type'])} · district "
-                f"{row['district_code']}\n{row['address_line'] or ''}"
+                f"{site_types.get(row['site_type'], row['site_type'])} · "
+                f"{names.get(row['district_code'], row['district_code'])}\n"
+                f"{row['address_line'] or ''}"
             )
             st_folium(
                 site_map(shown[shown["id"] == site_id]),
@@ -114,13 +137,13 @@ with site_tab:
             actions = actions[actions["site_id"] == site_id]
             st.markdown("**Assessments**")
             st.dataframe(
-                history.drop(columns=["site_id", "site", "district_code", "version"]),
+                _readable(history.drop(columns=["site_id", "site", "district_code", "version"])),
                 hide_index=True,
                 width="stretch",
             )
             st.markdown("**Actions**")
             st.dataframe(
-                actions[["description", "agency", "owner", "due_on", "status", "late"]],
+                _readable(actions[["description", "agency", "owner", "due_on", "status", "late"]]),
                 hide_index=True,
                 width="stretch",
             )

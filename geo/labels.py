@@ -123,6 +123,9 @@ COLUMN_LABELS: Final[dict[str, str]] = {
     "meeting": "meeting",
     "meeting_date": "meeting",
     "hotspot_id": "hotspot",
+    "site_id": "site",
+    "complete": "whole period in the data",
+    "sites": "sites",
     "parent_id": "from hotspot",
     "child_id": "to hotspot",
 }

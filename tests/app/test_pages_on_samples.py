@@ -95,7 +95,19 @@ def test_hotspots_page_lists_the_register_with_priorities(sample_store):
     assert len(table) >= 6
     assert table["priority"].is_monotonic_decreasing
     assert "Old quarry lane (named by the MACE panel)" in table["name"].tolist()
-    assert any("priority = log2" in c.value for c in at.caption)
+    # Plain words: district names, trends as arrows and words, no parameter names in captions;
+    # the parameters and the formula wait in an expander.
+    assert not table["districts"].str.contains("X0000").any()
+    assert set(table["trend"]) <= {
+        "↑ rising",
+        "↓ falling",
+        "→ steady",
+        "no data",
+        "· too few months to tell",
+    }
+    assert not any("eps" in c.value or "min_samples" in c.value for c in at.caption)
+    assert any("priority = log2" in m.value for m in at.markdown)
+    assert any("150 metres" in m.value for m in at.markdown)
 
 
 def test_import_page_reports_each_file_and_ends_the_demo_when_real_data_arrives(
