@@ -9,7 +9,7 @@ from app_pages.charts import accessible_chart
 from app_pages.common import current_data_version, disclosure_profile, get_engine
 from assessments.store import store_summary
 from geo.disclosure import protect_counts
-from geo.labels import kind_label
+from geo.labels import format_datetime, kind_label
 
 engine = get_engine()
 profile = disclosure_profile()
@@ -71,13 +71,18 @@ table = (
 table.columns.name = None
 for kind in [c for c in table.columns if c not in ("district", "name")]:
     table[kind] = protect_counts(table[kind], profile)["label"]
+table = table.rename(
+    columns={
+        k: kind_label(k).split(" (")[0] for k in table.columns if k not in ("district", "name")
+    }
+)
 st.dataframe(table.rename(columns={"district": "code"}), hide_index=True, width="stretch")
 st.caption(profile.describe())
 
 last = summary["last_import"]
 if last:
     st.caption(
-        f"Last import: {last['file']} by {last['by']} at {last['at'][:16]} "
+        f"Last import: {last['file']} by {last['by']} on {format_datetime(last['at'])} "
         f"({last['stored']:,} rows)."
     )
 st.markdown(

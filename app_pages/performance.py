@@ -13,6 +13,7 @@ from assessments.imports import load_districts
 from assessments.performance import performance_report
 from geo.disclosure import protect_counts, protect_outcomes
 from geo.export import to_safe_xlsx
+from geo.labels import label_columns
 from geo.outcomes import CAVEAT
 
 engine = get_engine()
@@ -62,15 +63,18 @@ st.subheader("By district")
 by_district = report.by_district.copy()
 for column in [c for c in by_district.columns if c != "district"]:
     by_district[column] = protect_counts(by_district[column], profile)["label"]
+if "district" in by_district:
+    by_district["district"] = by_district["district"].map(lambda c: names.get(c, c))
 st.dataframe(by_district, hide_index=True, width="stretch")
 st.subheader("Incidents in assessed places, before and after")
 st.caption(CAVEAT)
 if report.outcomes_by_district.empty:
     st.caption("No submitted or reviewed assessment to compare yet.")
 else:
-    st.dataframe(
-        protect_outcomes(report.outcomes_by_district, profile), hide_index=True, width="stretch"
-    )
+    outcomes = protect_outcomes(report.outcomes_by_district, profile)
+    if "district_code" in outcomes:
+        outcomes["district_code"] = outcomes["district_code"].map(lambda c: names.get(c, c))
+    st.dataframe(label_columns(outcomes), hide_index=True, width="stretch")
 st.download_button(
     "Download the framework (XLSX)",
     data=to_safe_xlsx(
