@@ -165,8 +165,10 @@ def _status(args: argparse.Namespace) -> int:
         f"incidents: {summary['incidents']:,} in {summary['batches']} batches"
         + (" (SYNTHETIC samples)" if summary["samples"] else "")
     )
+    from geo.labels import kind_label
+
     for kind, n in summary["by_kind"].items():
-        print(f"  {kind:<14} {n:>9,}")
+        print(f"  {kind_label(kind).split(' (')[0]:<14} {n:>9,}")
     print(f"districts: {len(summary['districts'])}; latest month: {summary['latest_month']}")
     return 0
 
@@ -245,8 +247,8 @@ def _hotspots_compute(args: argparse.Namespace) -> int:
         print(
             f"run {summary.run_id}: {summary.n_hotspots} hotspots ({summary.new} new, "
             f"{summary.continued} continued, {summary.split} split, {summary.merged} merged, "
-            f"{summary.inactive} no longer active); eps {args.eps_m} m, min_samples "
-            f"{args.min_samples}"
+            f"{summary.inactive} no longer active); a hotspot: at least {args.min_samples} "
+            f"incidents within {args.eps_m:g} metres of each other"
         )
     return 0
 
@@ -284,7 +286,28 @@ def _hotspots_list(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(frame[columns].to_string(index=False))
+        from assessments.names import district_names
+        from geo.labels import district_names as in_words
+        from geo.labels import format_month, trend_label
+
+        names = district_names(_engine())
+        words = pd.DataFrame(
+            {
+                "no.": frame["id"],
+                "place": frame["name"],
+                "status": frame["status"],
+                "active": frame["active"].map({True: "yes", False: "no"}),
+                "incidents": frame["n_incidents"],
+                "districts": frame["districts"].map(lambda d: in_words(d, names)),
+                "months": [
+                    f"{format_month(a)} to {format_month(b)}" if a and b else ""
+                    for a, b in zip(frame["first_month"], frame["last_month"], strict=True)
+                ],
+                "trend": frame["trend"].map(trend_label),
+            }
+        )
+        print(words.to_string(index=False))
+        print(profile.describe())
     return 0
 
 
@@ -332,10 +355,13 @@ def _coverage(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"profile": profile.describe(), "hotspots": rows}))
     else:
+        from geo.labels import COVERAGE_LABELS
+
         for row in rows:
             print(
-                f"{row['hotspot_id']:>5}  {row['state']:<12} {row['name']}  sites: "
-                f"{row['site_ids'] or '-'}"
+                f"{row['hotspot_id']:>5}  {COVERAGE_LABELS.get(row['state'], row['state']):<24} "
+                f"{row['name']}  incidents: {row['incidents']}  sites: "
+                f"{len(row['site_ids']) or 'none'}"
             )
     return 0
 

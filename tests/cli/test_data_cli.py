@@ -54,3 +54,21 @@ def test_data_commands_on_the_samples(sample_store, capsys, tmp_path, monkeypatc
     assert len(pypdf.PdfReader(out).pages) > 5
     assert main(["pack", "--date", "20-11-2026", "--out", str(out)]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_text_output_speaks_plain_words(sample_store, capsys):
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "missing from" in out
+    assert "missing_from" not in out
+    assert main(["hotspots", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "(synthetic)" in out  # district names
+    assert "X0000" not in out
+    for raw in ("n_incidents", "first_month", "trend_p", "nan", "NaN"):
+        assert raw not in out
+    assert "rising" in out or "steady" in out or "falling" in out
+    assert main(["coverage"]) == 0
+    out = capsys.readouterr().out
+    assert "not assessed" in out or "assessed" in out
+    assert "unassessed" not in out
