@@ -100,8 +100,8 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 
 def _map_period(hot: dict[int, Hotspot], ids: list[int], latest: dt.date | None) -> IncidentFilter:
-    firsts = [hot[i].first_month for i in ids if hot[i].first_month]
-    lasts = [hot[i].last_month for i in ids if hot[i].last_month]
+    firsts = [m for i in ids if (m := hot[i].first_month) is not None]
+    lasts = [m for i in ids if (m := hot[i].last_month) is not None]
     end = max(lasts) if lasts else latest
     start = min(firsts) if firsts else None
     if start is None and end is not None:

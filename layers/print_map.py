@@ -114,7 +114,7 @@ def map_drawing(
         # one per hexagon.
         groups = np.where(shown, which, -1)
         for group in np.unique(groups):
-            rings = [
+            outlines = [
                 page(np.asarray(part.exterior.coords)[:-1])
                 for geom in clipped[groups == group]
                 for part in shapely.get_parts(geom)
@@ -122,7 +122,7 @@ def map_drawing(
             ]
             drawing.add(
                 _path(
-                    rings,
+                    outlines,
                     fill=ramp[group] if group >= 0 else _SUPPRESSED,
                     stroke=colors.white if group >= 0 else _EDGE,
                     width=0.4,
@@ -226,9 +226,7 @@ def _path(
     )
 
 
-def _hatch(
-    drawing: Drawing, rings: list[np.ndarray], box: tuple[float, ...], page: Any
-) -> None:
+def _hatch(drawing: Drawing, rings: list[np.ndarray], box: tuple[float, ...], page: Any) -> None:
     """One diagonal across each suppressed cell, so it reads as 'hidden' in greyscale too."""
     if not rings:
         return

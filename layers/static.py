@@ -42,7 +42,9 @@ __all__ = [
 #: Viridis, light to dark (perceptually ordered, colour-blind safe, greyscale-monotone).
 RAMP: Final[tuple[str, ...]] = ("#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154")
 _SUPPRESSED: Final = "#eeeeee"
-_HALO: Final = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+_HALO: Final[list[patheffects.AbstractPathEffect]] = [
+    patheffects.withStroke(linewidth=2.5, foreground="white")
+]
 
 
 @functools.lru_cache(maxsize=1)

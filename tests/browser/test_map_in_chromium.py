@@ -145,8 +145,10 @@ def test_map_page_draws_hexagons_legend_and_escaped_tooltips(app_url, browser):
     assert legend.count() == 1
     # The key starts as one line out of the way (not a quarter of the map), and opens on a
     # click to show every bin, the suppressed grey and the disclosure rule.
-    key_box, map_box = legend.bounding_box(), frame.locator(".leaflet-container").first.bounding_box()
-    assert key_box and map_box
+    key_box = legend.bounding_box()
+    map_box = frame.locator(".leaflet-container").first.bounding_box()
+    assert key_box
+    assert map_box
     assert key_box["width"] * key_box["height"] < 0.06 * map_box["width"] * map_box["height"]
     assert "incidents" in legend.inner_text()
     legend.locator("summary").click()
