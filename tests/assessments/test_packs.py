@@ -232,3 +232,13 @@ def test_pack_is_reproducible(sample_store):
     assert first.hotspots.equals(second.hotspots)
     assert first.late_actions.equals(second.late_actions)
     assert first.summary == second.summary
+
+
+def test_pack_page_makes_a_pdf_to_download(sample_store, configured):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("app_pages/pack.py").run()
+    assert not at.exception
+    next(b for b in at.button if b.label == "Make the pack").click()
+    at.run()
+    assert not at.exception
+    assert any(b.label == "Download the PDF" for b in at.get("download_button"))
