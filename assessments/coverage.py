@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 from assessments.models import Action, Hotspot, Incident
 from assessments.sites import list_sites
 from geo.coverage import COVERAGE_STATES, coverage_states
+from geo.filters import IncidentFilter
 from geo.outcomes import district_outcomes, site_outcomes
 
 __all__ = [
     "hotspot_coverage",
     "outcomes_for_sites",
+    "significance_filter",
     "significant_hotspots",
     "site_neighbourhood_counts",
 ]
@@ -202,19 +204,36 @@ def outcomes_for_sites(
     return per_site, district_outcomes(per_site)
 
 
-def significant_hotspots(engine: Engine, *, months: int = 12, res: int = 9) -> dict[int, bool]:
-    """Whether each register hotspot contains a Gi* hot spot cell (last ``months`` months)."""
+def significance_filter(engine: Engine, *, months: int = 12) -> IncidentFilter | None:
+    """Return the filter significance is tested on: the last ``months`` months (or None)."""
     from assessments.incidents import month_range
-    from assessments.maps import count_cells
-    from geo.cells import cells_to_parent
-    from geo.filters import IncidentFilter
-    from geo.stats import gi_star
 
     _, last = month_range(engine)
     if last is None:
-        return {}
+        return None
     start = (pd.Timestamp(last) - pd.DateOffset(months=months - 1)).date()
-    counts = count_cells(engine, IncidentFilter(kinds=("incident",), start_month=start), res=res)
+    return IncidentFilter(kinds=("incident",), start_month=start)
+
+
+def significant_hotspots(
+    engine: Engine, *, months: int = 12, res: int = 9, counts: pd.DataFrame | None = None
+) -> dict[int, bool]:
+    """Whether each register hotspot contains a Gi* hot spot cell (last ``months`` months).
+
+    ``counts`` (``h3_cell`` at ``res``, ``count``) may be given by a caller that already counted
+    :func:`significance_filter`'s incidents, so they are not counted twice.
+    """
+    from assessments.maps import count_cells
+    from geo.cells import cells_to_parent
+    from geo.stats import gi_star
+
+    if counts is None:
+        filt = significance_filter(engine, months=months)
+        if filt is None:
+            return {}
+        counts = count_cells(engine, filt, res=res)
+    if counts.empty:
+        return {}
     result = gi_star(counts.set_index("h3_cell")["count"])
     hot = set(result.index[result["spot"] == "hot"].astype("int64"))
     with Session(engine) as session:

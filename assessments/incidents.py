@@ -65,9 +65,15 @@ def load_incidents(
 
 
 def month_range(engine: Engine) -> tuple[dt.date | None, dt.date | None]:
-    """First and last month held."""
+    """First and last month held.
+
+    Two scalar subqueries, not one ``SELECT MIN(), MAX()``: SQLite answers a lone ``MIN`` or
+    ``MAX`` from the end of the month index at once, but scans the whole index for the pair.
+    """
+    first_q = select(func.min(Incident.month)).scalar_subquery()
+    last_q = select(func.max(Incident.month)).scalar_subquery()
     with engine.connect() as conn:
-        first, last = conn.execute(select(func.min(Incident.month), func.max(Incident.month))).one()
+        first, last = conn.execute(select(first_q, last_q)).one()
     return _as_date(first), _as_date(last)
 
 

@@ -31,14 +31,12 @@ from assessments import site_assessments as records
 from assessments.audit import record_event
 from assessments.changes import changes_since
 from assessments.imports import list_batches, load_districts
-from assessments.incidents import month_range
 from assessments.models import Hotspot, HotspotRun, MeetingNote
 from assessments.permissions import Actor, require
 from assessments.sites import list_site_types, list_sites
 from geo.cells import cells_to_parent
 from geo.disclosure import DisclosureProfile, effective_resolution, protect_counts, shown_count
 from geo.export import to_safe_xlsx
-from geo.filters import IncidentFilter
 from geo.labels import (
     COVERAGE_LABELS,
     district_names,
@@ -54,6 +52,9 @@ from layers.static import hex_resolution_for_area
 __all__ = ["MARKING", "Pack", "build_pack", "pack_pdf", "pack_xlsx"]
 
 MARKING = "OFFICIAL-SENSITIVE"
+
+#: The finest hexagons a place's map may use (H3 resolution 11, about 0.002 km²).
+_FINEST = 11
 
 #: What a pack's change sections are called, in the order a meeting reads them.
 CHANGE_LABELS: dict[str, str] = {
@@ -97,16 +98,6 @@ def _labels(counts: pd.Series, profile: DisclosureProfile) -> np.ndarray:
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
-def _map_period(hot: dict[int, Hotspot], ids: list[int], latest: dt.date | None) -> IncidentFilter:
-    firsts = [m for i in ids if (m := hot[i].first_month) is not None]
-    lasts = [m for i in ids if (m := hot[i].last_month) is not None]
-    end = max(lasts) if lasts else latest
-    start = min(firsts) if firsts else None
-    if start is None and end is not None:
-        start = (pd.Timestamp(end) - pd.DateOffset(months=11)).date()
-    return IncidentFilter(kinds=("incident",), start_month=start, end_month=end)
 
 
 def _window_cells(boundary: shapely.Geometry, res: int) -> np.ndarray:
@@ -196,7 +187,22 @@ def build_pack(
         trend=[hot[i].trend_direction for i in states["id"]],
         last_month=[hot[i].last_month for i in states["id"]],
     )
-    significant = coverage.significant_hotspots(engine)
+    # One GROUP BY (an index-only scan) of the last twelve months at the finest resolution a map
+    # may use: the Gi* significance test of the priority takes its resolution-9 parents, and
+    # each place's map its window from the parents at its own resolution.
+    filt = coverage.significance_filter(engine)
+    finest, _ = effective_resolution(_FINEST, ("incident",), profile)
+    fine = (
+        maps.count_cells(engine, filt, res=finest)
+        if filt is not None
+        else pd.DataFrame({"h3_cell": pd.Series(dtype="int64"), "count": pd.Series(dtype="int64")})
+    )
+
+    def at(res: int) -> pd.Series:
+        return fine["count"].groupby(cells_to_parent(fine["h3_cell"].to_numpy(), res)).sum()
+
+    res9 = at(9).rename_axis("h3_cell").reset_index(name="count")
+    significant = coverage.significant_hotspots(engine, counts=res9) if filt is not None else {}
     states["significant"] = states["id"].map(significant).fillna(False)
     states["priority"] = priority_scores(states).round(1)
     states = states.sort_values(["priority", "id"], ascending=[False, True]).reset_index(drop=True)
@@ -214,32 +220,23 @@ def build_pack(
         }
     )
 
-    # Maps: one aggregate at the finest resolution any page needs; coarser ones are its parents.
     chosen = states.head(top)
-    filt = _map_period(hot, chosen["id"].tolist(), month_range(engine)[1])
     resolutions = {
-        i: hex_resolution_for_area(hot[i].area_m2 or shapely.area(_bng(hot[i].boundary_wkb)))
+        i: min(
+            hex_resolution_for_area(hot[i].area_m2 or shapely.area(_bng(hot[i].boundary_wkb))),
+            finest,
+        )
         for i in chosen["id"]
     }
-    by_res: dict[int, pd.Series] = {}
-    windows: dict[int, np.ndarray] = {}
-    if resolutions:
-        finest, _ = effective_resolution(max(resolutions.values()), filt.kinds, profile)
-        resolutions = {i: min(r, finest) for i, r in resolutions.items()}
-        windows = {
-            i: _window_cells(shapely.from_wkb(hot[i].boundary_wkb), r)
-            for i, r in resolutions.items()
-        }
-        # One GROUP BY at the finest resolution over the whole period (an index-only scan);
-        # each map then takes its window from the parents at its own resolution.
-        fine = maps.count_cells(engine, filt, res=finest)
-        for res in set(resolutions.values()):
-            parents = cells_to_parent(fine["h3_cell"].to_numpy(), res)
-            by_res[res] = fine["count"].groupby(parents).sum()
+    windows = {
+        i: _window_cells(shapely.from_wkb(hot[i].boundary_wkb), r) for i, r in resolutions.items()
+    }
+    by_res = {res: at(res) for res in set(resolutions.values())}
     period = (
-        f"{format_month(filt.start_month)} to {format_month(filt.end_month)}"
-        if filt.start_month and filt.end_month
-        else "all months"
+        f"{format_month(filt.start_month)} to "
+        f"{format_month(pd.Timestamp(filt.start_month) + pd.DateOffset(months=11))}"
+        if filt is not None and filt.start_month
+        else "no incidents held"
     )
     site_frame = sites.assign(
         type=sites["site_type"].map(site_types).fillna(sites["site_type"]),
