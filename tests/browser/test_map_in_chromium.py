@@ -115,7 +115,7 @@ def browser():
 
 def _map_frame(page):
     """The folium map lives in an iframe inside the streamlit-folium component iframe."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # generous: a shared machine may be busy (no timing test)
     while time.monotonic() < deadline:
         for frame in page.frames:
             try:
