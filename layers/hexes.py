@@ -16,12 +16,14 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+from folium.utilities import JsCode
 
 __all__ = [
     "LOCAL_LEAFLET",
     "TILES",
     "base_map",
     "district_layer",
+    "fill_colours",
     "hex_layer",
     "hexes_geojson",
     "legend_html",
@@ -38,6 +40,17 @@ _RAMP = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]
 _SUPPRESSED_FILL = "#bdbdbd"
 
 
+def _rings(cells: pd.Series, *, digits: int) -> list[list[list[float]]]:
+    """Return closed GeoJSON rings ``[lng, lat]`` of H3 cells (int64), coordinates rounded."""
+    rings = []
+    for value in cells:
+        cell = h3.int_to_str(int(np.int64(value).view(np.uint64)))
+        ring = [[round(lng, digits), round(lat, digits)] for lat, lng in h3.cell_to_boundary(cell)]
+        ring.append(ring[0])
+        rings.append(ring)
+    return rings
+
+
 def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
     """Return a GeoJSON FeatureCollection of hexagons with escaped ``label`` properties.
 
@@ -45,18 +58,15 @@ def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
     ``label`` (the text to show); extra string columns become escaped properties.
     """
     features = []
-    for row in cells.itertuples(index=False):
+    for row, ring in zip(
+        cells.itertuples(index=False), _rings(cells["h3_cell"], digits=6), strict=True
+    ):
         cell = h3.int_to_str(int(np.int64(row.h3_cell).view(np.uint64)))
-        ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]
-        ring.append(ring[0])
         count = None if pd.isna(row.count) else int(row.count)
         features.append(
             {
                 "type": "Feature",
-                "geometry": {
-                    "type": "Polygon",
-                    "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]],
-                },
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "properties": {"cell": cell, "count": count, "label": html.escape(str(row.label))},
             }
         )
@@ -76,23 +86,69 @@ def _colormap(counts: pd.Series, threshold: int) -> cm.StepColormap:
     return cm.StepColormap(colours, index=edges, vmin=edges[0], vmax=edges[-1])
 
 
+def fill_colours(counts: pd.Series, colormap: cm.StepColormap) -> list[str]:
+    """Return each count's fill colour (``#rrggbb``); suppressed (missing) counts are grey.
+
+    Examples
+    --------
+    >>> scale = _colormap(pd.Series([5, 40, None]), 5)
+    >>> fill_colours(pd.Series([5, 40, None]), scale)
+    ['#fde725', '#2a788e', '#bdbdbd']
+    """
+    edges = np.asarray(colormap.index[1:-1], dtype=float)
+    ramp = [
+        "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in colour[:3]))
+        for colour in colormap.colors
+    ]
+    values = pd.to_numeric(counts, errors="coerce").to_numpy(dtype=float)
+    bins = np.searchsorted(edges, values, side="right")
+    return [_SUPPRESSED_FILL if np.isnan(v) else ramp[b] for v, b in zip(values, bins, strict=True)]
+
+
+#: How every hexagon is drawn; each feature carries only its own fill colour.
+_HEX_STYLE = {"color": "#555555", "weight": 0.4, "fillOpacity": 0.65}
+_HEX_HIGHLIGHT = {"color": "#000000", "weight": 2}
+
+#: Map coordinates to five decimals (about a metre): a hexagon's edge is 65 m or more.
+MAP_DIGITS = 5
+
+
 def hex_layer(
     cells: pd.DataFrame, *, threshold: int, name: str = "Incidents per hexagon"
 ) -> tuple[folium.GeoJson, cm.StepColormap]:
-    """Return the hexagon layer and its colour scale (suppressed cells grey, no number)."""
+    """Return the hexagon layer and its colour scale (suppressed cells grey, no number).
+
+    The GeoJSON is lean: each feature holds its outline (coordinates to about a metre), its
+    escaped ``label`` and its ``fill`` colour, and one small style function reads the colour
+    (folium's ``style_function`` would send a ``switch`` with a case per hexagon).
+    """
     colormap = _colormap(cells["count"], threshold)
-    data = hexes_geojson(cells)
-
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
-        count = feature["properties"]["count"]
-        fill = _SUPPRESSED_FILL if count is None else colormap(max(count, colormap.vmin))
-        return {"fillColor": fill, "color": "#555555", "weight": 0.4, "fillOpacity": 0.65}
-
+    labels = [html.escape(str(label)) for label in cells["label"]]
+    fills = fill_colours(cells["count"], colormap)
+    data = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"label": label, "fill": fill},
+            }
+            for ring, label, fill in zip(
+                _rings(cells["h3_cell"], digits=MAP_DIGITS), labels, fills, strict=True
+            )
+        ],
+    }
+    style = json.dumps(_HEX_STYLE)[:-1] + ", fillColor: feature.properties.fill}"
     layer = folium.GeoJson(
         data,
         name=name,
-        style_function=style,
-        highlight_function=lambda _: {"weight": 2, "color": "#000000"},
+        style=JsCode(f"function (feature) {{ return {style}; }}"),
+        on_each_feature=JsCode(
+            "function (feature, layer) { layer.on({"
+            f"mouseover: function (e) {{ e.target.setStyle({json.dumps(_HEX_HIGHLIGHT)}); }},"
+            f"mouseout: function (e) {{ e.target.setStyle({json.dumps(_HEX_STYLE)}); }}"
+            "}); }"
+        ),
         tooltip=folium.GeoJsonTooltip(
             fields=["label"], aliases=["Incidents"], labels=True, sticky=False
         ),

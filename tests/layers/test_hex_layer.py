@@ -1,0 +1,48 @@
+"""The map's hexagon layer: colours carried by the features, lean GeoJSON, escaped labels."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+
+from layers.hexes import MAP_DIGITS, _colormap, base_map, fill_colours, hex_layer
+
+CELLS = pd.DataFrame(
+    {
+        "h3_cell": [0x88195D2B1DFFFFF, 0x88195D2B15FFFFF, 0x88195D2B17FFFFF, 0x88195D2B11FFFFF],
+        "count": [5, None, 240, 40],
+        "label": ["5", "fewer than 5", "240", "<img src=x onerror=alert(1)>"],
+    }
+)
+
+
+def _features(html: str) -> list[dict]:
+    data = re.search(r"_add\((\{\"features\".*?\})\);\n", html)
+    assert data is not None
+    return json.loads(data.group(1))["features"]
+
+
+def test_fill_colours_agree_with_the_colour_scale():
+    counts = pd.Series([0, 4, 5, 9, 10, 49, 50, 199, 200, 999, 1000, 4000, None])
+    scale = _colormap(counts, 5)
+    expected = ["#bdbdbd" if pd.isna(c) else scale(max(c, scale.vmin))[:7] for c in counts.tolist()]
+    assert fill_colours(counts, scale) == expected
+
+
+def test_layer_carries_each_fill_in_its_feature_not_a_switch():
+    fmap = base_map(bounds=[[51.4, -1.0], [51.5, -0.9]])
+    layer, scale = hex_layer(CELLS, threshold=5)
+    layer.add_to(fmap)
+    html = fmap.get_root().render()
+    assert "switch" not in html
+    features = _features(html)
+    assert [f["properties"]["fill"] for f in features] == fill_colours(CELLS["count"], scale)
+    assert features[1]["properties"]["fill"] == "#bdbdbd"  # suppressed: grey, no number
+    # only what the page draws: outline, label and colour
+    assert all(set(f["properties"]) == {"label", "fill"} for f in features)
+    assert features[3]["properties"]["label"] == "&lt;img src=x onerror=alert(1)&gt;"
+    coordinates = [x for f in features for point in f["geometry"]["coordinates"][0] for x in point]
+    assert all(round(x, MAP_DIGITS) == x for x in coordinates)
+    assert "feature.properties.fill" in html
