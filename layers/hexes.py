@@ -16,7 +16,12 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-from folium.utilities import JsCode
+import pyarrow as pa
+import shapely
+from branca.element import Element
+from folium.map import ElementAddToElement
+from folium.template import Template
+from h3ronpy import vector
 
 __all__ = [
     "LOCAL_LEAFLET",
@@ -42,13 +47,13 @@ _SUPPRESSED_FILL = "#bdbdbd"
 
 def _rings(cells: pd.Series, *, digits: int) -> list[list[list[float]]]:
     """Return closed GeoJSON rings ``[lng, lat]`` of H3 cells (int64), coordinates rounded."""
-    rings = []
-    for value in cells:
-        cell = h3.int_to_str(int(np.int64(value).view(np.uint64)))
-        ring = [[round(lng, digits), round(lat, digits)] for lat, lng in h3.cell_to_boundary(cell)]
-        ring.append(ring[0])
-        rings.append(ring)
-    return rings
+    if len(cells) == 0:
+        return []
+    ids = pa.array(np.asarray(cells, dtype=np.int64).view(np.uint64))
+    polygons = shapely.from_wkb(np.asarray(vector.cells_to_wkb_polygons(ids), dtype=object))
+    coords, owner = shapely.get_coordinates(polygons, return_index=True)
+    starts = np.flatnonzero(np.diff(owner)) + 1
+    return [ring.tolist() for ring in np.split(np.round(coords, digits), starts)]
 
 
 def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
@@ -61,7 +66,7 @@ def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
     for row, ring in zip(
         cells.itertuples(index=False), _rings(cells["h3_cell"], digits=6), strict=True
     ):
-        cell = h3.int_to_str(int(np.int64(row.h3_cell).view(np.uint64)))
+        cell = h3.int_to_str(int(np.uint64(np.int64(row.h3_cell).view(np.uint64))))
         count = None if pd.isna(row.count) else int(row.count)
         features.append(
             {
@@ -113,14 +118,83 @@ _HEX_HIGHLIGHT = {"color": "#000000", "weight": 2}
 MAP_DIGITS = 5
 
 
+class _Script(Element):
+    """Text put into the page's script as it is (branca would compile it as a Jinja template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text."""
+        return self._text
+
+
+class _HexagonGeoJson(folium.GeoJson):
+    """A GeoJSON layer serialised once, drawn by one style function reading ``fill``.
+
+    folium renders a layer's script into a Jinja template and compiles it on every render
+    (``streamlit-folium`` renders a map three times), and re-serialises the data each time; for
+    thousands of hexagons that lexing and dumping was most of the page's server time. Here the
+    data is JSON once, the script is plain text, and the style is a three-line function (no
+    ``style_function``: folium sends a ``switch`` with a case per feature).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson(null, {
+            style: function (feature) {
+                return Object.assign({fillColor: feature.properties.fill}, {{ this.base_style }});
+            },
+            onEachFeature: function (feature, layer) {
+                layer.on({
+                    mouseover: function (e) { e.target.setStyle({{ this.highlight_style }}); },
+                    mouseout: function (e) { {{ this.get_name() }}.resetStyle(e.target); }
+                });
+            }
+        });
+        {{ this.get_name() }}.addData({{ this.data_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict[str, Any], *, name: str, tooltip: folium.GeoJsonTooltip) -> None:
+        super().__init__(data, name=name, tooltip=tooltip)
+        self.data_json = _safe_json(data)
+        self.base_style = _safe_json(_HEX_STYLE)
+        self.highlight_style = _safe_json(_HEX_HIGHLIGHT)
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Add the layer's script (plain text), its addition to the map, and its children."""
+        if self.show and self._parent is not None:
+            self.add_child(
+                ElementAddToElement(
+                    element_name=self.get_name(), element_parent_name=self._parent.get_name()
+                ),
+                name=self.get_name() + "_add",
+            )
+        script = self._template.module.script(self, kwargs)
+        self.get_root().script.add_child(_Script(script), name=self.get_name())  # type: ignore[attr-defined]
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+def _safe_json(value: object) -> str:
+    """JSON to put inside a ``<script>``: compact, with ``<``, ``>``, ``&`` and ``'`` escaped."""
+    text = json.dumps(value, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027")):
+        text = text.replace(char, escaped)
+    return text
+
+
 def hex_layer(
     cells: pd.DataFrame, *, threshold: int, name: str = "Incidents per hexagon"
 ) -> tuple[folium.GeoJson, cm.StepColormap]:
     """Return the hexagon layer and its colour scale (suppressed cells grey, no number).
 
     The GeoJSON is lean: each feature holds its outline (coordinates to about a metre), its
-    escaped ``label`` and its ``fill`` colour, and one small style function reads the colour
-    (folium's ``style_function`` would send a ``switch`` with a case per hexagon).
+    escaped ``label`` and its ``fill`` colour; see :class:`_HexagonGeoJson`.
     """
     colormap = _colormap(cells["count"], threshold)
     labels = [html.escape(str(label)) for label in cells["label"]]
@@ -138,17 +212,9 @@ def hex_layer(
             )
         ],
     }
-    style = json.dumps(_HEX_STYLE)[:-1] + ", fillColor: feature.properties.fill}"
-    layer = folium.GeoJson(
+    layer = _HexagonGeoJson(
         data,
         name=name,
-        style=JsCode(f"function (feature) {{ return {style}; }}"),
-        on_each_feature=JsCode(
-            "function (feature, layer) { layer.on({"
-            f"mouseover: function (e) {{ e.target.setStyle({json.dumps(_HEX_HIGHLIGHT)}); }},"
-            f"mouseout: function (e) {{ e.target.setStyle({json.dumps(_HEX_STYLE)}); }}"
-            "}); }"
-        ),
         tooltip=folium.GeoJsonTooltip(
             fields=["label"], aliases=["Incidents"], labels=True, sticky=False
         ),

@@ -19,7 +19,7 @@ CELLS = pd.DataFrame(
 
 
 def _features(html: str) -> list[dict]:
-    data = re.search(r"_add\((\{\"features\".*?\})\);\n", html)
+    data = re.search(r"\.addData\((\{.*\})\);\n", html)
     assert data is not None
     return json.loads(data.group(1))["features"]
 
@@ -46,3 +46,20 @@ def test_layer_carries_each_fill_in_its_feature_not_a_switch():
     coordinates = [x for f in features for point in f["geometry"]["coordinates"][0] for x in point]
     assert all(round(x, MAP_DIGITS) == x for x in coordinates)
     assert "feature.properties.fill" in html
+    assert html.count('"FeatureCollection"') == 1  # the data is in the page once
+
+
+def test_rings_are_the_h3_boundaries_closed():
+    import h3
+
+    from layers.hexes import _rings
+
+    rings = _rings(CELLS["h3_cell"], digits=6)
+    for value, ring in zip(CELLS["h3_cell"], rings, strict=True):
+        expected = {
+            (round(lng, 6), round(lat, 6))
+            for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(value)))
+        }
+        assert ring[0] == ring[-1]
+        assert len(ring) == 7
+        assert {tuple(point) for point in ring} == expected
