@@ -45,15 +45,20 @@ _RAMP = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]
 _SUPPRESSED_FILL = "#bdbdbd"
 
 
-def _rings(cells: pd.Series, *, digits: int) -> list[list[list[float]]]:
-    """Return closed GeoJSON rings ``[lng, lat]`` of H3 cells (int64), coordinates rounded."""
+def _ring_coordinates(cells: pd.Series, *, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the closed rings' ``[lng, lat]`` of H3 cells (int64) and where each ring starts."""
     if len(cells) == 0:
-        return []
+        return np.empty((0, 2)), np.empty(0, dtype=np.int64)
     ids = pa.array(np.asarray(cells, dtype=np.int64).view(np.uint64))
     polygons = shapely.from_wkb(np.asarray(vector.cells_to_wkb_polygons(ids), dtype=object))
     coords, owner = shapely.get_coordinates(polygons, return_index=True)
-    starts = np.flatnonzero(np.diff(owner)) + 1
-    return [ring.tolist() for ring in np.split(np.round(coords, digits), starts)]
+    return np.round(coords, digits), np.flatnonzero(np.diff(owner)) + 1
+
+
+def _rings(cells: pd.Series, *, digits: int) -> list[list[list[float]]]:
+    """Return closed GeoJSON rings ``[lng, lat]`` of H3 cells (int64), coordinates rounded."""
+    coords, starts = _ring_coordinates(cells, digits=digits)
+    return [ring.tolist() for ring in np.split(coords, starts)] if len(coords) else []
 
 
 def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
@@ -131,13 +136,15 @@ class _Script(Element):
 
 
 class _HexagonGeoJson(folium.GeoJson):
-    """A GeoJSON layer serialised once, drawn by one style function reading ``fill``.
+    """Hexagons sent as columns, serialised once, drawn by one style function reading ``fill``.
 
     folium renders a layer's script into a Jinja template and compiles it on every render
-    (``streamlit-folium`` renders a map three times), and re-serialises the data each time; for
-    thousands of hexagons that lexing and dumping was most of the page's server time. Here the
-    data is JSON once, the script is plain text, and the style is a three-line function (no
-    ``style_function``: folium sends a ``switch`` with a case per feature).
+    (``streamlit-folium`` renders a map three times), re-serialises the data each time, and
+    walks every coordinate in Python for the map's bounds; for thousands of hexagons that was
+    most of the page's server time. Here the data is JSON once, as columns (outlines, an index
+    into the distinct labels and colours), and the browser makes the features; the script is
+    plain text, the bounds are known, and the style is a small function (folium's
+    ``style_function`` sends a ``switch`` with a case per feature).
     """
 
     _template = Template(
@@ -154,16 +161,36 @@ class _HexagonGeoJson(folium.GeoJson):
                 });
             }
         });
-        {{ this.get_name() }}.addData({{ this.data_json }});
+        (function (d) {
+            {{ this.get_name() }}.addData({type: "FeatureCollection", features: d.rings.map(
+                function (ring, i) {
+                    return {type: "Feature", geometry: {type: "Polygon", coordinates: [ring]},
+                            properties: {label: d.labels[d.label[i]], fill: d.fills[d.fill[i]]}};
+                })});
+        })({{ this.data_json }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, data: dict[str, Any], *, name: str, tooltip: folium.GeoJsonTooltip) -> None:
-        super().__init__(data, name=name, tooltip=tooltip)
-        self.data_json = _safe_json(data)
+    def __init__(
+        self,
+        columns: dict[str, Any],
+        *,
+        bounds: list[list[float | None]],
+        name: str,
+        tooltip: folium.GeoJsonTooltip,
+    ) -> None:
+        # folium checks the tooltip's fields against the first feature's properties
+        first = {"type": "Feature", "geometry": None, "properties": {"label": "", "fill": ""}}
+        super().__init__({"type": "FeatureCollection", "features": [first]}, name=name)
+        self.add_child(tooltip)
+        self.data_json = _safe_json(columns)
+        self.bounds = bounds
         self.base_style = _safe_json(_HEX_STYLE)
         self.highlight_style = _safe_json(_HEX_HIGHLIGHT)
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self.bounds
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Add the layer's script (plain text), its addition to the map, and its children."""
@@ -193,27 +220,28 @@ def hex_layer(
 ) -> tuple[folium.GeoJson, cm.StepColormap]:
     """Return the hexagon layer and its colour scale (suppressed cells grey, no number).
 
-    The GeoJSON is lean: each feature holds its outline (coordinates to about a metre), its
-    escaped ``label`` and its ``fill`` colour; see :class:`_HexagonGeoJson`.
+    Each hexagon has its outline (coordinates to about a metre), its escaped ``label`` and its
+    ``fill`` colour, and nothing else; see :class:`_HexagonGeoJson` for how they are sent.
     """
     colormap = _colormap(cells["count"], threshold)
-    labels = [html.escape(str(label)) for label in cells["label"]]
-    fills = fill_colours(cells["count"], colormap)
-    data = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {"label": label, "fill": fill},
-            }
-            for ring, label, fill in zip(
-                _rings(cells["h3_cell"], digits=MAP_DIGITS), labels, fills, strict=True
-            )
-        ],
+    label, labels = pd.factorize(cells["label"].astype(str))
+    fill, fills = pd.factorize(pd.Series(fill_colours(cells["count"], colormap), dtype=object))
+    coords, starts = _ring_coordinates(cells["h3_cell"], digits=MAP_DIGITS)
+    columns = {
+        "rings": [ring.tolist() for ring in np.split(coords, starts)] if len(coords) else [],
+        "label": label.tolist(),
+        "labels": [html.escape(text) for text in labels],
+        "fill": fill.tolist(),
+        "fills": list(fills),
     }
+    bounds: list[list[float | None]] = (
+        [coords.min(axis=0)[::-1].tolist(), coords.max(axis=0)[::-1].tolist()]
+        if len(coords)
+        else [[None, None], [None, None]]
+    )
     layer = _HexagonGeoJson(
-        data,
+        columns,
+        bounds=bounds,
         name=name,
         tooltip=folium.GeoJsonTooltip(
             fields=["label"], aliases=["Incidents"], labels=True, sticky=False

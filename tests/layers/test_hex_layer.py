@@ -19,9 +19,17 @@ CELLS = pd.DataFrame(
 
 
 def _features(html: str) -> list[dict]:
-    data = re.search(r"\.addData\((\{.*\})\);\n", html)
-    assert data is not None
-    return json.loads(data.group(1))["features"]
+    """The features the page's script makes from the columns it is sent."""
+    found = re.search(r"\}\)\((\{\"rings\".*\})\);\n", html)
+    assert found is not None
+    data = json.loads(found.group(1))
+    return [
+        {
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"label": data["labels"][label], "fill": data["fills"][fill]},
+        }
+        for ring, label, fill in zip(data["rings"], data["label"], data["fill"], strict=True)
+    ]
 
 
 def test_fill_colours_agree_with_the_colour_scale():
@@ -40,13 +48,20 @@ def test_layer_carries_each_fill_in_its_feature_not_a_switch():
     features = _features(html)
     assert [f["properties"]["fill"] for f in features] == fill_colours(CELLS["count"], scale)
     assert features[1]["properties"]["fill"] == "#bdbdbd"  # suppressed: grey, no number
-    # only what the page draws: outline, label and colour
-    assert all(set(f["properties"]) == {"label", "fill"} for f in features)
+    # only what the page draws: outline, label and colour (no cell id, no raw count)
+    found = re.search(r"\}\)\((\{\"rings\".*\})\);\n", html)
+    assert set(json.loads(found.group(1))) == {"rings", "label", "labels", "fill", "fills"}
     assert features[3]["properties"]["label"] == "&lt;img src=x onerror=alert(1)&gt;"
     coordinates = [x for f in features for point in f["geometry"]["coordinates"][0] for x in point]
     assert all(round(x, MAP_DIGITS) == x for x in coordinates)
     assert "feature.properties.fill" in html
-    assert html.count('"FeatureCollection"') == 1  # the data is in the page once
+    assert html.count('"rings"') == 1  # the data is in the page once
+    # the map's bounds come from the outlines (folium would walk every coordinate in Python)
+    points = [point for f in features for point in f["geometry"]["coordinates"][0]]
+    assert layer.get_bounds() == [
+        [min(p[1] for p in points), min(p[0] for p in points)],
+        [max(p[1] for p in points), max(p[0] for p in points)],
+    ]
 
 
 def test_rings_are_the_h3_boundaries_closed():
