@@ -27,6 +27,23 @@ version = current_data_version()
 profile = disclosure_profile()
 
 
+#: The monthly trend: one line per kind; suppressed months are gaps.
+_TREND_SPEC = {
+    "height": 220,
+    "mark": {"type": "line", "point": True},
+    "encoding": {
+        "x": {"field": "month", "type": "temporal", "title": None},
+        "y": {"field": "incidents", "type": "quantitative", "title": "incidents"},
+        "color": {"field": "kind", "type": "nominal", "title": None},
+        "tooltip": [
+            {"field": "month", "type": "temporal", "format": "%b %Y"},
+            {"field": "kind", "type": "nominal"},
+            {"field": "incidents", "type": "quantitative"},
+        ],
+    },
+}
+
+
 @st.cache_data(ttl=3600, max_entries=16)
 def _choices(version: str) -> tuple[dict[str, list[str]], tuple[dt.date | None, dt.date | None]]:
     return taxonomy_in_store(engine), month_range(engine)
@@ -241,7 +258,15 @@ with right:
             index="month", columns="kind", values="count", aggfunc="sum"
         ).fillna(0)
         protected_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["count"])
-        st.line_chart(protected_trend.astype("float"), height=220)
+        # A Vega-Lite spec of our own: st.line_chart builds and validates an Altair chart on
+        # every run, most of this page's server time once the map itself was lean.
+        trend = (
+            protected_trend.astype("float")
+            .rename_axis(index="month", columns="kind")
+            .reset_index()
+            .melt(id_vars="month", var_name="kind", value_name="incidents")
+        )
+        st.vega_lite_chart(trend, _TREND_SPEC, width="stretch")
         hidden = int(protected_trend.isna().to_numpy().sum())
         if hidden:
             st.caption(
