@@ -335,7 +335,7 @@ def _print_row(name: str, r: dict[str, object]) -> None:
     if "ratio" in r:
         peer = (
             f"{PEERS[name]:<31} {r['peer_seconds']:7.2f} s {r['peer_peak_mb']:6.0f} MB"
-            f"   {r['ratio']:5.1f}x"
+            f"   {r['ratio']:5.2f}x"
         )
     runs = f" (median of {r['runs']})" if int(r["runs"]) > 1 else ""  # type: ignore[call-overload]
     print(f"  {name:<30} {ours}   {peer}{runs}", flush=True)
