@@ -21,7 +21,6 @@ from geo.schema import DEFAULT_RES, RESOLUTIONS
 __all__ = ["DEFAULT_RES", "RESOLUTIONS", "count_by_cell", "count_by_cell_month"]
 
 
-
 def count_by_cell(
     incidents: pd.DataFrame, *, res: int = DEFAULT_RES, filt: IncidentFilter | None = None
 ) -> pd.DataFrame:
