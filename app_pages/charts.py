@@ -1,14 +1,15 @@
 """Charts everyone can read: each with a text alternative, and time axes that name the year.
 
 Streamlit's quick charts draw SVG marks with no text alternative (axe-core: ``svg-img-alt``).
-These draw the same charts with Altair, give the chart an accessible description (Vega puts it
-on the SVG as its ``aria-label``), hide the individual marks from screen readers, and show the
-same summary as a caption for everyone.
+These draw the same charts from a Vega-Lite spec, give the chart an accessible description
+(Vega puts it on the SVG as its ``aria-label``), hide the individual marks from screen readers,
+and show the same summary as a caption for everyone.
 """
 
 from __future__ import annotations
 
-import altair as alt
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -48,32 +49,38 @@ def accessible_chart(
         .melt(id_vars=index_name, var_name="series", value_name="_value")
         .dropna(subset=["_value"])
     )
-    axis = (
-        alt.X(f"{index_name}:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0))
+    category = {"field": index_name, "type": "nominal", "title": None, "sort": None}
+    axis: dict[str, Any] = (
+        {
+            "field": index_name,
+            "type": "temporal",
+            "title": None,
+            "axis": {"format": "%b %Y", "labelAngle": 0},
+        }
         if temporal
-        else alt.X(f"{index_name}:N", title=None, sort=None)
+        else category
     )
-    measure = alt.Y("_value:Q", title=value)
-    if horizontal:
-        axis, measure = (
-            alt.Y(f"{index_name}:N", title=None, sort="-x"),
-            alt.X("_value:Q", title=value),
-        )
-    mark = alt.Chart(long).mark_line(point=True) if kind == "line" else alt.Chart(long).mark_bar()
-    encoding = {"x": axis, "y": measure} if not horizontal else {"x": measure, "y": axis}
+    measure: dict[str, Any] = {"field": "_value", "type": "quantitative", "title": value}
+    encoding: dict[str, Any] = (
+        {"x": measure, "y": {**category, "sort": "-x"}} if horizontal else {"x": axis, "y": measure}
+    )
     if frame.shape[1] > 1:
-        encoding["color"] = alt.Color("series:N", title=None)
-    chart = (
-        mark.encode(
-            **encoding,
-            tooltip=[
-                alt.Tooltip(f"{index_name}:{'T' if temporal else 'N'}", title=index_name),
-                alt.Tooltip("series:N", title="series"),
-                alt.Tooltip("_value:Q", title=value),
-            ],
-        )
-        .properties(height=height, description=text)
-        .configure_mark(aria=False)
-    )
-    st.altair_chart(chart, use_container_width=True)
+        encoding["color"] = {"field": "series", "type": "nominal", "title": None}
+    encoding["tooltip"] = [
+        {"field": index_name, "type": "temporal" if temporal else "nominal", "title": index_name}
+        | ({"format": "%b %Y"} if temporal else {}),
+        {"field": "series", "type": "nominal", "title": "series"},
+        {"field": "_value", "type": "quantitative", "title": value},
+    ]
+    # A Vega-Lite spec of our own (no Altair: building and validating an Altair chart on every
+    # run cost most of the Map page's server time). ``description`` becomes the SVG's
+    # aria-label; marks are hidden from screen readers, which read the summary instead.
+    spec = {
+        "height": height,
+        "description": text,
+        "config": {"mark": {"aria": False}},
+        "mark": {"type": "line", "point": True} if kind == "line" else {"type": "bar"},
+        "encoding": encoding,
+    }
+    st.vega_lite_chart(long, spec, width="stretch")
     st.caption(text)

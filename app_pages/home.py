@@ -16,7 +16,7 @@ profile = disclosure_profile()
 
 
 @st.cache_data(ttl=600, max_entries=8)
-def _summary(_version: str) -> dict:  # type: ignore[type-arg]
+def _summary(version: str) -> dict:  # type: ignore[type-arg]
     return store_summary(engine)
 
 

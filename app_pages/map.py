@@ -38,22 +38,22 @@ profile = disclosure_profile()
 
 
 @st.cache_data(ttl=3600, max_entries=16)
-def _choices(_version: str) -> tuple[dict[str, list[str]], tuple[dt.date | None, dt.date | None]]:
+def _choices(version: str) -> tuple[dict[str, list[str]], tuple[dt.date | None, dt.date | None]]:
     return taxonomy_in_store(engine), month_range(engine)
 
 
 @st.cache_data(ttl=3600, max_entries=64)
-def _cells(_version: str, filt: IncidentFilter, res: int) -> pd.DataFrame:
+def _cells(version: str, filt: IncidentFilter, res: int) -> pd.DataFrame:
     return maps.count_cells(engine, filt, res=res)
 
 
 @st.cache_data(ttl=3600, max_entries=64)
-def _monthly(_version: str, filt: IncidentFilter) -> pd.DataFrame:
+def _monthly(version: str, filt: IncidentFilter) -> pd.DataFrame:
     return maps.monthly_counts(engine, filt, by="kind")
 
 
 @st.cache_data(ttl=3600, max_entries=16)
-def _spots(_version: str, filt: IncidentFilter, res: int, analysis: str) -> pd.DataFrame:
+def _spots(version: str, filt: IncidentFilter, res: int, analysis: str) -> pd.DataFrame:
     """Significant hexagons: ``h3_cell``, ``kind`` (hot/cold) and ``label``."""
     if analysis.startswith("Gi*"):
         counts = maps.count_cells(engine, filt, res=res).set_index("h3_cell")["count"]
@@ -86,7 +86,7 @@ def _spots(_version: str, filt: IncidentFilter, res: int, analysis: str) -> pd.D
 
 
 @st.cache_data(ttl=3600, max_entries=8)
-def _districts(_version: str):  # type: ignore[no-untyped-def]
+def _districts(version: str):  # type: ignore[no-untyped-def]
     return load_districts(engine)
 
 

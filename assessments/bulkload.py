@@ -13,6 +13,11 @@
   indexes back with the rows.
 - On PostgreSQL a bulk load locks the incident table for its duration (pages that read incidents
   wait for it); on SQLite readers keep their snapshot and are never blocked.
+- Memory is bounded by the chunk, not the file. SQLite works inside this process: during a bulk
+  load its page cache (256 MB for readers' sake) would fill with table pages that are never read
+  again, and with ``temp_store=MEMORY`` each index rebuild would sort the whole table in memory.
+  :func:`bounded_memory` caps the cache at :data:`BULK_CACHE_MB` and lets the sorts spill to
+  temporary files for the load, then gives the connection its settings back.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import chain
 
 import numpy as np
@@ -37,6 +44,7 @@ __all__ = [
     "BULK_MIN_ROWS",
     "COLUMNS",
     "StoredKeys",
+    "bounded_memory",
     "insert_incidents",
     "is_bulk",
     "rebuild_indexes",
@@ -45,6 +53,9 @@ __all__ = [
 
 #: A file shorter than this always loads with the indexes in place.
 BULK_MIN_ROWS = 100_000
+
+#: SQLite's page cache during a bulk load, in MB (the connection's own is restored after).
+BULK_CACHE_MB = 64
 
 #: The incident columns an import writes, in order.
 COLUMNS = ["batch_id", *INCIDENT_COLUMNS, "source_ref", "row_key"]
@@ -87,6 +98,30 @@ def lock_for_bulk(conn: Connection) -> None:
     if is_postgres(conn.engine):
         conn.execute(text("LOCK TABLE import_batch IN SHARE ROW EXCLUSIVE MODE"))
         conn.execute(text("LOCK TABLE incident IN ACCESS EXCLUSIVE MODE"))
+
+
+@contextmanager
+def bounded_memory(conn: Connection, *, enabled: bool = True) -> Iterator[None]:
+    """SQLite: for a bulk load, cap the page cache and let index builds sort on disk.
+
+    Enter it before the load's transaction begins and leave it after that ends (SQLite changes
+    ``temp_store`` only outside a transaction). The connection's ``cache_size`` and
+    ``temp_store`` are given back afterwards, whatever happened: the connection returns to the
+    pool. PostgreSQL works in its own processes: nothing to do.
+    """
+    if not enabled or is_postgres(conn.engine):
+        yield
+        return
+    raw = conn.connection.driver_connection
+    cache = raw.execute("PRAGMA cache_size").fetchone()[0]  # type: ignore[union-attr]
+    temp = raw.execute("PRAGMA temp_store").fetchone()[0]  # type: ignore[union-attr]
+    raw.execute(f"PRAGMA cache_size = -{BULK_CACHE_MB * 1024}")  # type: ignore[union-attr]
+    raw.execute("PRAGMA temp_store = FILE")  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {int(cache)}")  # type: ignore[union-attr]
+        raw.execute(f"PRAGMA temp_store = {int(temp)}")  # type: ignore[union-attr]
 
 
 def set_indexes_aside(conn: Connection) -> None:

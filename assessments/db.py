@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessments.settings import get_settings
 from geo import InputError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = [
     "SQLITE_BUSY_SECONDS",
@@ -121,6 +124,8 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -128,8 +133,16 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine | None = None, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (default: the newest) with Alembic."""
+    """Bring the schema to ``revision`` (default: the newest) with Alembic.
+
+    A store already at the newest revision costs one query: Alembic (about a second to import)
+    is loaded only when there is something to apply.
+    """
     engine = engine or get_engine()
+    if revision == "head" and schema_is_current(engine):
+        return
+    from alembic import command
+
     config = _alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -137,14 +150,39 @@ def migrate(engine: Engine | None = None, revision: str = "head") -> None:
 
 
 def schema_is_current(engine: Engine | None = None) -> bool:
-    """Whether the database has every migration applied."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
+    """Whether the database has every migration applied (its revisions are the scripts' heads)."""
     engine = engine or get_engine()
-    if not inspect(engine).has_table("alembic_version"):
-        return False
-    script = ScriptDirectory.from_config(_alembic_config(engine))
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
-    return set(current) == set(script.get_heads())
+        if not inspect(connection).has_table("alembic_version"):
+            return False
+        applied = {
+            row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+        }
+    return applied == _script_heads()
+
+
+@cache
+def _script_heads() -> frozenset[str]:
+    """Return the head revisions of the migration scripts, read from source without Alembic.
+
+    Each script assigns ``revision`` and ``down_revision`` (a string, a tuple of strings for a
+    merge, or ``None``) at module level; a head is a revision no other script revises.
+    """
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in sorted((_MIGRATIONS / "versions").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "revision":
+                revisions.add(ast.literal_eval(value))
+            elif target.id == "down_revision":
+                down = ast.literal_eval(value)
+                revised.update([down] if isinstance(down, str) else (down or ()))
+    return frozenset(revisions - revised)

@@ -177,7 +177,11 @@ def _import_one(
     actor_name = actor if isinstance(actor, str) else actor.username
     bulk = bulkload.is_bulk(engine, reader.expected_rows)
     try:
-        with engine.begin() as conn:
+        with (
+            engine.connect() as conn,
+            bulkload.bounded_memory(conn, enabled=bulk),
+            conn.begin(),
+        ):
             if bulk:
                 bulkload.lock_for_bulk(conn)
             batch_id = conn.execute(

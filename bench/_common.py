@@ -24,14 +24,17 @@ PG_ADMIN = os.environ.get(
 CACHE = Path(os.environ.get("SAFERPLACES_BENCH_DIR", "/tmp/saferplaces-bench"))
 
 
-def police_uk_csv(rows: int, *, months: int = 12, seed: int = 0) -> Path:
-    """A police.uk street-file-shaped CSV of ``rows`` rows (cached by size), ~12% no location."""
+def police_uk_csv(rows: int, *, months: int = 12, seed: int = 0, points: int = 100_000) -> Path:
+    """A police.uk street-file-shaped CSV of ``rows`` rows (cached by size), ~12% no location.
+
+    ``points`` is the number of snapped map points the located rows share, as on police.uk.
+    """
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"police-uk-{rows}-{months}m.csv"
+    suffix = "" if points == 100_000 else f"-{points}p"
+    path = CACHE / f"police-uk-{rows}-{months}m{suffix}.csv"
     if path.exists():
         return path
     rng = np.random.default_rng(seed)
-    points = 100_000  # snapped map points, shared by many crimes as on police.uk
     px = rng.uniform(-2.5, -1.5, points).round(6)
     py = rng.uniform(52.4, 53.2, points).round(6)
     pick = rng.integers(0, points, rows)
@@ -58,7 +61,9 @@ def police_uk_csv(rows: int, *, months: int = 12, seed: int = 0) -> Path:
             "Context": "",
         }
     )
-    frame.to_csv(path, index=False)
+    partial = path.with_suffix(".part")  # never a half-written file under the cached name
+    frame.to_csv(partial, index=False)
+    partial.replace(path)
     return path
 
 

@@ -6,10 +6,6 @@ import argparse
 import os
 import sys
 
-from assessments import db
-from assessments.settings import PROJECT_ROOT, get_settings
-from assessments.users import ensure_first_admin
-
 __all__ = ["register"]
 
 
@@ -40,16 +36,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _upgrade(_args: argparse.Namespace) -> int:
+    from assessments import db
+
     db.migrate()
     print(f"database is current: {_safe_url()}")
     return 0
 
 
 def _safe_url() -> str:
+    from assessments import db
+
     return db.get_engine().url.render_as_string(hide_password=True)
 
 
 def _start(args: argparse.Namespace) -> int:
+    from assessments import db
+    from assessments.settings import PROJECT_ROOT, get_settings
+    from assessments.users import ensure_first_admin
+
     db.migrate()
     if not args.no_samples:
         from assessments.samples import load_samples_if_empty

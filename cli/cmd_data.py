@@ -7,34 +7,22 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from sqlalchemy.orm import Session
-
-from assessments import coverage, db, hotspot_runs, maps, samples, site_imports, store
-from assessments import register as hotspot_register
-from assessments.settings import get_settings
 from cli.identity import resolve_actor
-from geo import InputError
-from geo.cells import cell_to_str
-from geo.disclosure import effective_resolution, get_profile, protect_counts
-from geo.export import to_safe_csv
-from geo.filters import IncidentFilter
-from geo.hexes import DEFAULT_RES, RESOLUTIONS
-from geo.hotspots import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
-from geo.schema import KINDS
-from layers.hexes import hexes_geojson
+from cli.store import store_engine
+from geo.schema import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, DEFAULT_RES, KINDS, RESOLUTIONS
+
+if TYPE_CHECKING:
+    from geo.disclosure import DisclosureProfile
+    from geo.filters import IncidentFilter
 
 __all__ = ["register"]
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    engine = db.get_engine()
-    db.migrate(engine)
-    return engine
-
-
 def _month(text: str | None) -> dt.date | None:
+    from geo import InputError
+
     if not text:
         return None
     try:
@@ -54,6 +42,8 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 
 
 def _filter(args: argparse.Namespace, *, default_kinds: tuple[str, ...] = ()) -> IncidentFilter:
+    from geo.filters import IncidentFilter
+
     return IncidentFilter(
         start_month=_month(args.start),
         end_month=_month(args.end),
@@ -65,7 +55,10 @@ def _filter(args: argparse.Namespace, *, default_kinds: tuple[str, ...] = ()) ->
     )
 
 
-def _profile(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _profile(args: argparse.Namespace) -> DisclosureProfile:
+    from assessments.settings import get_settings
+    from geo.disclosure import get_profile
+
     settings = get_settings()
     return get_profile(
         args.profile,
@@ -117,11 +110,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     lst.add_argument("--json", action="store_true", help="print JSON")
     lst.set_defaults(func=_hotspots_list)
 
-    for kind, loader in (
-        ("sites", site_imports.import_sites),
-        ("assessments", site_imports.import_assessments),
-        ("actions", site_imports.import_actions),
-    ):
+    for kind in ("sites", "assessments", "actions"):
         parser = subparsers.add_parser(kind, help=f"import or export {kind} (CSV/XLSX)")
         sub = parser.add_subparsers(dest=f"{kind}_command", metavar="COMMAND")
         sub.required = True
@@ -129,7 +118,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         imp.add_argument("path", type=Path)
         imp.add_argument("--sheet")
         imp.add_argument("--json", action="store_true", help="print JSON")
-        imp.set_defaults(func=_records_import, loader=loader)
+        imp.set_defaults(func=_records_import, loader=f"import_{kind}")
         exp = sub.add_parser("export", help="export sites, assessments and actions")
         exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         exp.add_argument(
@@ -157,7 +146,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _status(args: argparse.Namespace) -> int:
-    summary = store.store_summary(_engine())
+    from assessments import store
+
+    summary = store.store_summary(store_engine())
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
@@ -189,13 +180,22 @@ def _samples_make(args: argparse.Namespace) -> int:
 
 
 def _samples_load(args: argparse.Namespace) -> int:
-    summary = samples.load_samples(_engine())
+    from assessments import samples
+
+    summary = samples.load_samples(store_engine())
     print(json.dumps(summary, default=str) if args.json else "loaded the synthetic samples")
     return 0
 
 
 def _hexes(args: argparse.Namespace) -> int:
-    engine = _engine()
+    import pandas as pd
+
+    from assessments import maps
+    from geo.cells import cell_to_str
+    from geo.disclosure import effective_resolution, protect_counts
+    from geo.export import to_safe_csv
+
+    engine = store_engine()
     profile = _profile(args)
     filt = _filter(args)
     res, note = effective_resolution(args.res, filt.kinds, profile)
@@ -204,6 +204,8 @@ def _hexes(args: argparse.Namespace) -> int:
     if note:
         print(f"note: {note}", file=sys.stderr)
     if args.format == "geojson":
+        from layers.hexes import hexes_geojson
+
         data = hexes_geojson(protected)
         data["properties"] = {
             "profile": profile.describe(),
@@ -233,7 +235,9 @@ def _hexes(args: argparse.Namespace) -> int:
 
 
 def _hotspots_compute(args: argparse.Namespace) -> int:
-    engine = _engine()
+    from assessments import hotspot_runs
+
+    engine = store_engine()
     summary = hotspot_runs.register_run(
         engine,
         actor=resolve_actor(args, engine),
@@ -254,8 +258,14 @@ def _hotspots_compute(args: argparse.Namespace) -> int:
 
 
 def _hotspots_list(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from assessments import hotspot_runs
+    from assessments import register as hotspot_register
+    from geo.disclosure import protect_counts
+
     profile = _profile(args)
-    with Session(_engine()) as session:
+    with Session(store_engine()) as session:
         frame = hotspot_register.list_register(session, active_only=args.active)
     protected = protect_counts(frame["n_incidents"], profile)
     frame = frame.assign(n_incidents=protected["label"])
@@ -272,7 +282,7 @@ def _hotspots_list(args: argparse.Namespace) -> int:
         "trend",
         "trend_p",
     ]
-    runs = hotspot_runs.run_history(_engine())
+    runs = hotspot_runs.run_history(store_engine())
     last_run = None if runs.empty else runs.iloc[0]["parameters"]
     if args.json:
         print(
@@ -286,11 +296,13 @@ def _hotspots_list(args: argparse.Namespace) -> int:
             )
         )
     else:
+        import pandas as pd
+
         from assessments.names import district_names
         from geo.labels import district_names as in_words
         from geo.labels import format_month, trend_label
 
-        names = district_names(_engine())
+        names = district_names(store_engine())
         words = pd.DataFrame(
             {
                 "no.": frame["id"],
@@ -312,8 +324,11 @@ def _hotspots_list(args: argparse.Namespace) -> int:
 
 
 def _records_import(args: argparse.Namespace) -> int:
-    engine = _engine()
-    report = args.loader(engine, args.path, actor=resolve_actor(args, engine), sheet=args.sheet)
+    from assessments import site_imports
+
+    engine = store_engine()
+    loader = getattr(site_imports, args.loader)
+    report = loader(engine, args.path, actor=resolve_actor(args, engine), sheet=args.sheet)
     if args.json:
         print(json.dumps({**report.as_json(), "rejects": report.rejects}))
     else:
@@ -326,7 +341,9 @@ def _records_import(args: argparse.Namespace) -> int:
 
 
 def _records_export(args: argparse.Namespace) -> int:
-    engine = _engine()
+    from assessments import site_imports
+
+    engine = store_engine()
     data = site_imports.export_records(engine, fmt=args.format, actor=resolve_actor(args, engine))
     if isinstance(data, bytes):
         args.out.write_bytes(data)
@@ -339,7 +356,10 @@ def _records_export(args: argparse.Namespace) -> int:
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    frame = coverage.hotspot_coverage(_engine())
+    from assessments import coverage
+    from geo.disclosure import protect_counts
+
+    frame = coverage.hotspot_coverage(store_engine())
     profile = _profile(args)
     incidents = protect_counts(frame["n_incidents"], profile)["label"]
     rows = [
@@ -368,8 +388,9 @@ def _coverage(args: argparse.Namespace) -> int:
 
 def _pack(args: argparse.Namespace) -> int:
     from assessments import packs
+    from geo import InputError
 
-    engine = _engine()
+    engine = store_engine()
     try:
         meeting = dt.date.fromisoformat(args.date)
         previous = dt.date.fromisoformat(args.previous) if args.previous else None

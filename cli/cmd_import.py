@@ -8,10 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from assessments import db, imports
 from cli.identity import resolve_actor
-from geo import InputError
-from geo.export import to_safe_csv
+from cli.store import store_engine
 from geo.schema import KINDS
 
 __all__ = ["register"]
@@ -116,6 +114,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
+    from geo import InputError
+
     mapping = {}
     for item in items:
         field, sep, column = item.partition("=")
@@ -124,12 +124,6 @@ def _pairs(items: list[str]) -> dict[str, str]:
             raise InputError(msg)
         mapping[field.strip()] = column.strip()
     return mapping
-
-
-def _engine():  # type: ignore[no-untyped-def]
-    engine = db.get_engine()
-    db.migrate(engine)
-    return engine
 
 
 class _Progress:
@@ -148,7 +142,10 @@ class _Progress:
 
 
 def _import(args: argparse.Namespace) -> int:
-    engine = _engine()
+    from assessments import imports
+    from geo.export import to_safe_csv
+
+    engine = store_engine()
     actor = resolve_actor(args, engine)
     mapping, drop = {}, list(args.drop)
     if args.mapping:
@@ -192,7 +189,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _batches_list(args: argparse.Namespace) -> int:
-    frame = imports.list_batches(_engine())
+    from assessments import imports
+
+    frame = imports.list_batches(store_engine())
     if args.json:
         print(frame.to_json(orient="records", date_format="iso"))
     elif frame.empty:
@@ -203,7 +202,10 @@ def _batches_list(args: argparse.Namespace) -> int:
 
 
 def _batches_rejects(args: argparse.Namespace) -> int:
-    data = to_safe_csv(imports.batch_rejects(_engine(), args.batch_id))
+    from assessments import imports
+    from geo.export import to_safe_csv
+
+    data = to_safe_csv(imports.batch_rejects(store_engine(), args.batch_id))
     if args.out:
         args.out.write_bytes(data)
     else:
@@ -212,7 +214,10 @@ def _batches_rejects(args: argparse.Namespace) -> int:
 
 
 def _batches_delete(args: argparse.Namespace) -> int:
-    engine = _engine()
+    from assessments import imports
+    from geo import InputError
+
+    engine = store_engine()
     actor = resolve_actor(args, engine)
     if not args.yes:
         if not sys.stdin.isatty():
@@ -231,7 +236,9 @@ def _batches_delete(args: argparse.Namespace) -> int:
 
 
 def _districts_import(args: argparse.Namespace) -> int:
-    engine = _engine()
+    from assessments import imports
+
+    engine = store_engine()
     actor = resolve_actor(args, engine)
     stored = imports.import_districts(
         engine,
@@ -249,13 +256,17 @@ def _districts_import(args: argparse.Namespace) -> int:
 
 
 def _districts_list(args: argparse.Namespace) -> int:
-    frame = imports.load_districts(_engine())[["code", "name"]]
+    from assessments import imports
+
+    frame = imports.load_districts(store_engine())[["code", "name"]]
     print(frame.to_json(orient="records") if args.json else frame.to_string(index=False))
     return 0
 
 
 def _mappings_save(args: argparse.Namespace) -> int:
-    engine = _engine()
+    from assessments import imports
+
+    engine = store_engine()
     imports.save_mapping(
         engine, args.name, _pairs(args.map), drop=args.drop, actor=resolve_actor(args, engine)
     )
@@ -264,6 +275,8 @@ def _mappings_save(args: argparse.Namespace) -> int:
 
 
 def _mappings_list(args: argparse.Namespace) -> int:
-    frame = imports.list_mappings(_engine())
+    from assessments import imports
+
+    frame = imports.list_mappings(store_engine())
     print(frame.to_json(orient="records") if args.json else frame.to_string(index=False))
     return 0

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from assessments import db, users
-from assessments.db import session_scope
 from assessments.permissions import ROLES
 from cli.identity import resolve_actor
+from cli.store import store_engine
 
 __all__ = ["register"]
 
@@ -64,8 +63,10 @@ def _row(user: object) -> dict[str, object]:
 
 
 def _add(args: argparse.Namespace) -> int:
-    engine = db.get_engine()
-    db.migrate(engine)
+    from assessments import users
+    from assessments.db import session_scope
+
+    engine = store_engine()
     actor = resolve_actor(args, engine)
     with session_scope(engine) as session:
         user, one_time = users.add_user(
@@ -86,8 +87,10 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    engine = db.get_engine()
-    db.migrate(engine)
+    from assessments import users
+    from assessments.db import session_scope
+
+    engine = store_engine()
     actor = resolve_actor(args, engine)
     with session_scope(engine) as session:
         rows = [_row(u) for u in users.list_users(session, actor=actor)]
@@ -102,7 +105,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _set_active(args: argparse.Namespace) -> int:
-    engine = db.get_engine()
+    from assessments import users
+    from assessments.db import session_scope
+
+    engine = store_engine(migrate=False)
     actor = resolve_actor(args, engine)
     with session_scope(engine) as session:
         row = _row(
@@ -117,7 +123,10 @@ def _set_active(args: argparse.Namespace) -> int:
 
 
 def _set_role(args: argparse.Namespace) -> int:
-    engine = db.get_engine()
+    from assessments import users
+    from assessments.db import session_scope
+
+    engine = store_engine(migrate=False)
     actor = resolve_actor(args, engine)
     with session_scope(engine) as session:
         row = _row(

@@ -13,10 +13,12 @@ import argparse
 import getpass
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-from assessments.users import SignedInUser, authenticate
+    from assessments.users import SignedInUser
 
 __all__ = ["OPERATOR", "Operator", "resolve_actor"]
 
@@ -40,6 +42,8 @@ def resolve_actor(args: argparse.Namespace, engine: Engine) -> SignedInUser | Op
     name = getattr(args, "user", None) or os.environ.get("SAFERPLACES_USER")
     if not name:
         return OPERATOR
+    from assessments.users import authenticate
+
     password = os.environ.get("SAFERPLACES_PASSWORD")
     if password is None:
         password = getpass.getpass(f"password for {name}: ")

@@ -4,6 +4,11 @@ Each topic lives in its own module with a ``register(subparsers)`` function that
 commands; a command is a function ``(args) -> int`` stored as ``func`` on its parser. Domain errors
 are printed as one clear line (or as JSON with ``--json``) and exit with status 2, never with a
 traceback.
+
+Start-up is kept light: registering the parsers imports only the standard library and the
+dependency-free constants in ``geo.schema`` and ``assessments.permissions``, so ``saferplaces
+--help`` (and ``saferplaces COMMAND --help``) never pays for pandas, SQLAlchemy, Alembic or
+scikit-learn. Each command imports what it needs when it runs (``tests/cli/test_startup.py``).
 """
 
 from __future__ import annotations
@@ -13,9 +18,6 @@ import json
 import sys
 from collections.abc import Sequence
 from importlib import import_module
-
-from geo import InputError
-from geo._errors import ConflictError, PermissionDeniedError
 
 __all__ = ["build_parser", "main"]
 
@@ -51,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from geo._errors import ConflictError, InputError, PermissionDeniedError
+
     try:
         return int(args.func(args) or 0)
     except (InputError, ConflictError, PermissionDeniedError) as exc:

@@ -11,20 +11,14 @@ station. Resolutions 7 to 10 are offered.
 
 from __future__ import annotations
 
-from typing import Final
-
 import numpy as np
 import pandas as pd
 
 from geo.cells import cells_to_parent
 from geo.filters import IncidentFilter
+from geo.schema import DEFAULT_RES, RESOLUTIONS
 
 __all__ = ["DEFAULT_RES", "RESOLUTIONS", "count_by_cell", "count_by_cell_month"]
-
-#: Default map resolution (town scale).
-DEFAULT_RES: Final[int] = 8
-#: Resolutions the map offers.
-RESOLUTIONS: Final[tuple[int, ...]] = (7, 8, 9, 10)
 
 
 def count_by_cell(

@@ -29,7 +29,7 @@ from sklearn.cluster import DBSCAN
 
 from geo._errors import InputError
 from geo.cells import cells_to_parent, points_to_cells
-from geo.schema import FINE_RES
+from geo.schema import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, FINE_RES
 from geo.trend import mann_kendall
 
 __all__ = [
@@ -44,10 +44,6 @@ __all__ = [
     "project_to_bng",
 ]
 
-#: Neighbourhood radius: about a street block, a small park or a shopping parade.
-DEFAULT_EPS_M: Final[float] = 150.0
-#: At least ten incidents within ``eps`` of a point over the period make it a core point.
-DEFAULT_MIN_SAMPLES: Final[int] = 10
 #: Resolution of the member cells that make the outline and the register identity (~130 m).
 DEFAULT_CELL_RES: Final[int] = 10
 #: Buffer around the union of member cells, so the outline is smooth and never hugs a point.

@@ -10,11 +10,15 @@ from typing import Final
 
 __all__ = [
     "AGE_BANDS",
+    "DEFAULT_EPS_M",
+    "DEFAULT_MIN_SAMPLES",
+    "DEFAULT_RES",
     "FINE_RES",
     "FLAGS",
     "INCIDENT_COLUMNS",
     "KINDS",
     "POLICE_UK_CATEGORIES",
+    "RESOLUTIONS",
     "SAFEGUARDING_CATEGORIES",
     "SENSITIVE_KINDS",
     "UK_BOUNDS",
@@ -29,6 +33,16 @@ SENSITIVE_KINDS: Final[frozenset[str]] = frozenset({"missing_from"})
 
 #: The H3 resolution stored for every incident (edge about 9 m); coarser cells are its parents.
 FINE_RES: Final[int] = 12
+
+#: Default map resolution (town scale: cells about 0.74 km², a few streets).
+DEFAULT_RES: Final[int] = 8
+#: Resolutions the map offers.
+RESOLUTIONS: Final[tuple[int, ...]] = (7, 8, 9, 10)
+
+#: DBSCAN neighbourhood radius: about a street block, a small park or a shopping parade.
+DEFAULT_EPS_M: Final[float] = 150.0
+#: At least ten incidents within ``eps`` of a point over the period make it a core point.
+DEFAULT_MIN_SAMPLES: Final[int] = 10
 
 #: Crime types published by data.police.uk street files.
 POLICE_UK_CATEGORIES: Final[tuple[str, ...]] = (

@@ -16,6 +16,12 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import shapely
+from branca.element import Element
+from folium.map import ElementAddToElement
+from folium.template import Template
+from h3ronpy import vector
 
 from geo.labels import EMERGING_COLOURS
 
@@ -24,6 +30,7 @@ __all__ = [
     "TILES",
     "base_map",
     "district_layer",
+    "fill_colours",
     "hex_layer",
     "hexes_geojson",
     "legend_html",
@@ -42,6 +49,22 @@ _RAMP = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]
 _SUPPRESSED_FILL = "#bdbdbd"
 
 
+def _ring_coordinates(cells: pd.Series, *, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the closed rings' ``[lng, lat]`` of H3 cells (int64) and where each ring starts."""
+    if len(cells) == 0:
+        return np.empty((0, 2)), np.empty(0, dtype=np.int64)
+    ids = pa.array(np.asarray(cells, dtype=np.int64).view(np.uint64))
+    polygons = shapely.from_wkb(np.asarray(vector.cells_to_wkb_polygons(ids), dtype=object))
+    coords, owner = shapely.get_coordinates(polygons, return_index=True)
+    return np.round(coords, digits), np.flatnonzero(np.diff(owner)) + 1
+
+
+def _rings(cells: pd.Series, *, digits: int) -> list[list[list[float]]]:
+    """Return closed GeoJSON rings ``[lng, lat]`` of H3 cells (int64), coordinates rounded."""
+    coords, starts = _ring_coordinates(cells, digits=digits)
+    return [ring.tolist() for ring in np.split(coords, starts)] if len(coords) else []
+
+
 def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
     """Return a GeoJSON FeatureCollection of hexagons with escaped ``label`` properties.
 
@@ -49,18 +72,15 @@ def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
     ``label`` (the text to show); extra string columns become escaped properties.
     """
     features = []
-    for row in cells.itertuples(index=False):
-        cell = h3.int_to_str(int(np.int64(row.h3_cell).view(np.uint64)))
-        ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]
-        ring.append(ring[0])
+    for row, ring in zip(
+        cells.itertuples(index=False), _rings(cells["h3_cell"], digits=6), strict=True
+    ):
+        cell = h3.int_to_str(int(np.uint64(np.int64(row.h3_cell).view(np.uint64))))
         count = None if pd.isna(row.count) else int(row.count)
         features.append(
             {
                 "type": "Feature",
-                "geometry": {
-                    "type": "Polygon",
-                    "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]],
-                },
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "properties": {"cell": cell, "count": count, "label": html.escape(str(row.label))},
             }
         )
@@ -80,23 +100,153 @@ def _colormap(counts: pd.Series, threshold: int) -> cm.StepColormap:
     return cm.StepColormap(colours, index=edges, vmin=edges[0], vmax=edges[-1])
 
 
+def fill_colours(counts: pd.Series, colormap: cm.StepColormap) -> list[str]:
+    """Return each count's fill colour (``#rrggbb``); suppressed (missing) counts are grey.
+
+    Examples
+    --------
+    >>> scale = _colormap(pd.Series([5, 40, None]), 5)
+    >>> fill_colours(pd.Series([5, 40, None]), scale)
+    ['#fde725', '#2a788e', '#bdbdbd']
+    """
+    edges = np.asarray(colormap.index[1:-1], dtype=float)
+    ramp = [
+        "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in colour[:3]))
+        for colour in colormap.colors
+    ]
+    values = pd.to_numeric(counts, errors="coerce").to_numpy(dtype=float)
+    bins = np.searchsorted(edges, values, side="right")
+    return [_SUPPRESSED_FILL if np.isnan(v) else ramp[b] for v, b in zip(values, bins, strict=True)]
+
+
+#: How every hexagon is drawn; each feature carries only its own fill colour.
+_HEX_STYLE = {"color": "#555555", "weight": 0.4, "fillOpacity": 0.65}
+_HEX_HIGHLIGHT = {"color": "#000000", "weight": 2}
+
+#: Map coordinates to five decimals (about a metre): a hexagon's edge is 65 m or more.
+MAP_DIGITS = 5
+
+
+class _Script(Element):
+    """Text put into the page's script as it is (branca would compile it as a Jinja template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text."""
+        return self._text
+
+
+class _HexagonGeoJson(folium.GeoJson):
+    """Hexagons sent as columns, serialised once, drawn by one style function reading ``fill``.
+
+    folium renders a layer's script into a Jinja template and compiles it on every render
+    (``streamlit-folium`` renders a map three times), re-serialises the data each time, and
+    walks every coordinate in Python for the map's bounds; for thousands of hexagons that was
+    most of the page's server time. Here the data is JSON once, as columns (outlines, an index
+    into the distinct labels and colours), and the browser makes the features; the script is
+    plain text, the bounds are known, and the style is a small function (folium's
+    ``style_function`` sends a ``switch`` with a case per feature).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson(null, {
+            style: function (feature) {
+                return Object.assign({fillColor: feature.properties.fill}, {{ this.base_style }});
+            },
+            onEachFeature: function (feature, layer) {
+                layer.on({
+                    mouseover: function (e) { e.target.setStyle({{ this.highlight_style }}); },
+                    mouseout: function (e) { {{ this.get_name() }}.resetStyle(e.target); }
+                });
+            }
+        });
+        (function (d) {
+            {{ this.get_name() }}.addData({type: "FeatureCollection", features: d.rings.map(
+                function (ring, i) {
+                    return {type: "Feature", geometry: {type: "Polygon", coordinates: [ring]},
+                            properties: {label: d.labels[d.label[i]], fill: d.fills[d.fill[i]]}};
+                })});
+        })({{ this.data_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        columns: dict[str, Any],
+        *,
+        bounds: list[list[float | None]],
+        name: str,
+        tooltip: folium.GeoJsonTooltip,
+    ) -> None:
+        # folium checks the tooltip's fields against the first feature's properties
+        first = {"type": "Feature", "geometry": None, "properties": {"label": "", "fill": ""}}
+        super().__init__({"type": "FeatureCollection", "features": [first]}, name=name)
+        self.add_child(tooltip)
+        self.data_json = _safe_json(columns)
+        self.bounds = bounds
+        self.base_style = _safe_json(_HEX_STYLE)
+        self.highlight_style = _safe_json(_HEX_HIGHLIGHT)
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self.bounds
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Add the layer's script (plain text), its addition to the map, and its children."""
+        if self.show and self._parent is not None:
+            self.add_child(
+                ElementAddToElement(
+                    element_name=self.get_name(), element_parent_name=self._parent.get_name()
+                ),
+                name=self.get_name() + "_add",
+            )
+        script = self._template.module.script(self, kwargs)
+        self.get_root().script.add_child(_Script(script), name=self.get_name())  # type: ignore[attr-defined]
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+def _safe_json(value: object) -> str:
+    """JSON to put inside a ``<script>``: compact, with ``<``, ``>``, ``&`` and ``'`` escaped."""
+    text = json.dumps(value, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027")):
+        text = text.replace(char, escaped)
+    return text
+
+
 def hex_layer(
     cells: pd.DataFrame, *, threshold: int, name: str = "Incidents per hexagon"
 ) -> tuple[folium.GeoJson, cm.StepColormap]:
-    """Return the hexagon layer and its colour scale (suppressed cells grey, no number)."""
+    """Return the hexagon layer and its colour scale (suppressed cells grey, no number).
+
+    Each hexagon has its outline (coordinates to about a metre), its escaped ``label`` and its
+    ``fill`` colour, and nothing else; see :class:`_HexagonGeoJson` for how they are sent.
+    """
     colormap = _colormap(cells["count"], threshold)
-    data = hexes_geojson(cells)
-
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
-        count = feature["properties"]["count"]
-        fill = _SUPPRESSED_FILL if count is None else colormap(max(count, colormap.vmin))
-        return {"fillColor": fill, "color": "#555555", "weight": 0.4, "fillOpacity": 0.65}
-
-    layer = folium.GeoJson(
-        data,
+    label, labels = pd.factorize(cells["label"].astype(str))
+    fill, fills = pd.factorize(pd.Series(fill_colours(cells["count"], colormap), dtype=object))
+    coords, starts = _ring_coordinates(cells["h3_cell"], digits=MAP_DIGITS)
+    columns = {
+        "rings": [ring.tolist() for ring in np.split(coords, starts)] if len(coords) else [],
+        "label": label.tolist(),
+        "labels": [html.escape(text) for text in labels],
+        "fill": fill.tolist(),
+        "fills": list(fills),
+    }
+    bounds: list[list[float | None]] = (
+        [coords.min(axis=0)[::-1].tolist(), coords.max(axis=0)[::-1].tolist()]
+        if len(coords)
+        else [[None, None], [None, None]]
+    )
+    layer = _HexagonGeoJson(
+        columns,
+        bounds=bounds,
         name=name,
-        style_function=style,
-        highlight_function=lambda _: {"weight": 2, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(
             fields=["label"], aliases=["Incidents"], labels=True, sticky=False
         ),

@@ -142,3 +142,29 @@ def test_import_page_reports_each_file_and_ends_the_demo_when_real_data_arrives(
     at.run()  # the next click: real data is in, so the demo analyst is signed out
     assert not any("Demo analyst" in c.value for c in at.caption)
     assert at.text_input  # the sign-in form
+
+
+def test_map_and_home_follow_new_data_at_once(sample_store, tmp_path):
+    """The data version is part of every cache key: new incidents show on the next run.
+
+    The cached loaders took it as ``_version``, and Streamlit leaves ``_``-prefixed arguments
+    out of the key, so a page went on showing the store as it was for up to an hour.
+    """
+    from assessments.imports import import_files
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/home.py").run()
+    before = next(m.value for m in at.metric if m.label == "Incidents")
+    at.switch_page("app_pages/map.py").run()
+    months = next(s for s in at.select_slider if s.label == "Months")
+    assert months.options[-1] == "Oct 2026"
+    path = tmp_path / "november.csv"
+    rows = ["latitude,longitude,category,month"] + ["52.80,-2.10,Drugs,2026-11"] * 25
+    path.write_text("\n".join(rows) + "\n")
+    import_files(sample_store, [path], is_sample=True)
+    at.run()
+    assert not at.exception
+    months = next(s for s in at.select_slider if s.label == "Months")
+    assert months.options[-1] == "Nov 2026"
+    at.switch_page("app_pages/home.py").run()
+    assert next(m.value for m in at.metric if m.label == "Incidents") != before

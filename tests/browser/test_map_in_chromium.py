@@ -18,6 +18,7 @@ import pytest
 
 from assessments import db
 from assessments.samples import load_samples
+from layers.hexes import _RAMP, _SUPPRESSED_FILL
 from tests.conftest import import_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,10 +160,23 @@ def test_map_page_draws_hexagons_legend_and_escaped_tooltips(app_url, browser):
     # counts, so look at the page's DOM instead: no injected <img> anywhere, nothing executed.
     assert frame.locator("img[src='x']").count() == 0
     assert frame.evaluate("() => window.__pwned === undefined")
-    box = hexagons.nth(hexagons.count() // 2).bounding_box()
+    # Each hexagon is coloured from its own feature (no per-feature switch in the page): the
+    # fills drawn are the legend's colours, several of them, and grey for suppressed cells.
+    fills = set(
+        frame.evaluate(
+            "() => [...document.querySelectorAll('path.leaflet-interactive')]"
+            ".map(p => p.getAttribute('fill'))"
+        )
+    ) - {"none"}
+    assert fills <= {*_RAMP, _SUPPRESSED_FILL}
+    assert len(fills) >= 2
+    target = hexagons.nth(hexagons.count() // 2)
+    box = target.bounding_box()
     assert box is not None
     frame.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_timeout(800)
+    assert frame.locator(".leaflet-tooltip").first.inner_text().startswith("Incidents")
+    assert target.get_attribute("stroke-width") == "2"  # highlighted under the pointer
     page.screenshot(path=str(ARTIFACTS / "map_tooltip.png"))
     (ARTIFACTS / "map_timing.txt").write_text(f"map drawn in {seconds:.1f} s\n")
     page.close()
