@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 
 import folium
 import geopandas as gpd
@@ -36,7 +37,15 @@ from geo.labels import (
     trend_label,
 )
 from geo.priority import FORMULA, priority_scores
+from geo.profiles import PROFILE_TITLES
+from geo.scope import KIND_WORDS
 from layers.hexes import base_map, district_layer
+
+
+def _plain(text: object) -> str:
+    """Text from the data (scopes name categories and districts) shown as itself in markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
+
 
 user = current_user()
 assert user is not None
@@ -53,6 +62,7 @@ st.caption(
 
 if can(user, "compute_hotspots"):
     with st.expander("Recompute hotspots"):
+        district_choices = load_districts(engine).set_index("code")["name"].to_dict()
         with st.form("hotspots_compute"):
             c1, c2, c3 = st.columns(3)
             eps = c1.number_input(
@@ -73,26 +83,45 @@ if can(user, "compute_hotspots"):
                 "within the distance of one place.",
             )
             months = c3.number_input("Months back", 1, 60, 12)
+            k1, k2 = st.columns(2)
+            kind = k1.selectbox(
+                "What",
+                list(KIND_WORDS),
+                format_func=lambda k: KIND_WORDS[k].capitalize(),
+                help="Missing-from and found-at locations are clustered on resolution-7 "
+                "cells (about 5 km²) that hold at least the suppression threshold; nothing "
+                "finer is kept.",
+            )
+            run_districts = k2.multiselect(
+                "Districts (blank: the whole area)",
+                list(district_choices),
+                format_func=lambda c: district_choices.get(c, c),
+            )
+            st.caption(
+                "A run updates only the hotspots of its own scope (what, where, which months): "
+                "'the last 12 months over the whole area' re-run next month continues the same "
+                "places; a district run or a missing-from run keeps a register of its own."
+            )
             go = st.form_submit_button("Compute and update the register", type="primary")
         if go:
             with st.status("Finding hotspots...") as status:
-                last = pd.Timestamp.today().normalize().replace(day=1)
                 from assessments.incidents import month_range
 
                 latest = month_range(engine)[1]
-                end = pd.Timestamp(latest) if latest else last
+                end = pd.Timestamp(latest) if latest else pd.Timestamp.today().replace(day=1)
                 filt = IncidentFilter(
-                    kinds=("incident",),
-                    start_month=(end - pd.DateOffset(months=int(months) - 1)).date(),
+                    kinds=(kind,),
+                    districts=tuple(run_districts),
+                    start_month=(end.normalize() - pd.DateOffset(months=int(months) - 1)).date(),
                 )
                 summary = hotspot_runs.register_run(
                     engine, actor=user, filt=filt, eps_m=float(eps), min_samples=int(min_samples)
                 )
                 status.update(
-                    label=f"Run {summary.run_id}: {summary.n_hotspots} hotspots "
-                    f"({summary.new} new, {summary.continued} continued, "
-                    f"{summary.split} split, {summary.merged} merged, "
-                    f"{summary.inactive} no longer active)",
+                    label=f"Run {summary.run_id} ({summary.scope}): {summary.n_hotspots} "
+                    f"hotspots ({summary.new} new, {summary.continued} continued, "
+                    f"{summary.recurred} back again, {summary.split} split, "
+                    f"{summary.merged} merged, {summary.inactive} no longer active)",
                     state="complete",
                 )
 
@@ -115,8 +144,21 @@ merged = listing.merge(states[["id", "state", "site_ids"]], on="id", how="left")
 significant = coverage.significant_hotspots(engine)
 merged["significant"] = merged["id"].map(significant).fillna(False)
 merged["priority"] = priority_scores(merged).round(1)
-active_only = st.toggle("Currently active only", value=True)
+f1, f2 = st.columns([1, 2])
+active_only = f1.toggle("Currently active only", value=True)
+scopes = list(dict.fromkeys(merged["scope"]))
+scope_choice = f2.selectbox(
+    "Scope (which runs find the place)",
+    ["every scope", *scopes],
+    help="A run's scope is what it looked at: the kinds, districts, filters and months. Each "
+    "scope keeps its own places; places named by the panel have none.",
+)
 shown = merged[merged["active"]] if active_only else merged
+if scope_choice != "every scope":
+    shown = shown[shown["scope"] == scope_choice]
+if shown.empty:
+    st.info("No hotspot of this scope is currently active: untick 'Currently active only'.")
+    st.stop()
 shown = shown.sort_values(["priority", "id"], ascending=[False, True])
 names = district_name_map()
 table = shown.assign(
@@ -130,6 +172,7 @@ table = shown.assign(
     [
         "id",
         "name",
+        "scope",
         "priority",
         "status",
         "state",
@@ -138,6 +181,7 @@ table = shown.assign(
         "districts",
         "first_month",
         "last_month",
+        "recurred",
     ]
 ].rename(
     columns={
@@ -145,6 +189,7 @@ table = shown.assign(
         "state": "assessment coverage",
         "first_month": "first month",
         "last_month": "last month",
+        "recurred": "times back",
     }
 )
 runs = hotspot_runs.run_history(engine)
@@ -152,7 +197,8 @@ if not runs.empty:
     last_run = runs.iloc[0]
     params = last_run["parameters"] or {}
     st.caption(
-        f"Hotspots last found on {format_datetime(last_run['at'])} by {last_run['by']}. "
+        f"Hotspots last found on {format_datetime(last_run['at'])} by {last_run['by']} "
+        f"(scope: {_plain(last_run.get('scope') or params.get('filter'))}). "
         f"Most urgent first. {profile.describe()}."
     )
     with st.expander("How hotspots were found and ranked"):
@@ -212,6 +258,7 @@ selected = st.selectbox(
 with Session(engine) as session:
     hotspot = reg.get_hotspot(session, selected)
     history = reg.hotspot_history(session, selected)
+    profiles = reg.hotspot_profiles(session, selected)
     record = {
         "version": hotspot.version,
         "status": hotspot.status,
@@ -220,6 +267,7 @@ with Session(engine) as session:
         "reason": hotspot.reason,
         "source": hotspot.source,
     }
+st.text(f"Scope: {shown.set_index('id').loc[selected, 'scope']}")
 left, right = st.columns(2)
 with left:
     if record["by_month"]:
@@ -237,6 +285,22 @@ with left:
         )
     if record["source"] == "manual":
         st.info(f"Added by hand: {record['reason']}")
+    if profiles:
+        st.markdown("**Who and when** (incidents in this place)")
+        tabs = st.tabs([PROFILE_TITLES[d] for d in profiles])
+        for tab, (dim, counts) in zip(tabs, profiles.items(), strict=True):
+            protected = protect_counts(counts, profile)
+            with tab:
+                if dim in ("hour", "weekday") and not protected["suppressed"].all():
+                    st.bar_chart(protected["count"].astype(float), height=180)
+                st.dataframe(
+                    protected[["label"]].rename(columns={"label": "incidents"}),
+                    width="stretch",
+                )
+        st.caption(
+            "Only what the sources recorded (police.uk files hold no ages, flags, hours or "
+            f"dates). A flagged incident counts under each of its flags. {profile.describe()}."
+        )
 with right:
     site_ids = (
         states.set_index("id").loc[selected, "site_ids"] if selected in set(states["id"]) else []
@@ -256,8 +320,20 @@ with right:
         width="stretch",
     )
     if not history["lineage"].empty:
-        st.markdown("**Lineage** (splits and merges)")
+        st.markdown("**Lineage** (splits, merges and returns)")
         st.dataframe(history["lineage"], hide_index=True, width="stretch")
+    if not history["runs"].empty:
+        st.markdown("**Runs that found it**")
+        runs_seen = (
+            history["runs"]
+            .assign(
+                n_incidents=protect_counts(history["runs"]["n_incidents"], profile)[
+                    "label"
+                ].to_numpy()
+            )
+            .rename(columns={"n_incidents": "incidents"})
+        )
+        st.dataframe(runs_seen, hide_index=True, width="stretch")
 
 if can(user, "edit_register"):
     c1, c2 = st.columns(2)

@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages.charts import accessible_chart
 from app_pages.common import disclosure_profile, get_engine
 from assessments.imports import load_districts
-from assessments.performance import performance_report
+from assessments.performance import REPEAT_MEASURES, performance_report
 from geo.disclosure import protect_counts, protect_outcomes
 from geo.export import to_safe_xlsx
 from geo.labels import label_columns
@@ -22,7 +22,8 @@ profile = disclosure_profile()
 st.title("Performance framework")
 st.caption(
     "For scrutiny committees and the partnership board: hotspots identified, assessed and "
-    "closed; assessments on time; actions by agency; outcomes in assessed places."
+    "closed; assessments on time; actions by agency; places that keep coming back; outcomes "
+    "in assessed places."
 )
 today = dt.date.today()
 c1, c2, c3 = st.columns(3)
@@ -40,15 +41,30 @@ report = performance_report(
 )
 
 headline = report.headline.copy()
-is_count = headline["measure"] != "Median days from hotspot to assessment"
+# places in the register are workflow figures, not counts of incidents or people
+is_count = ~headline["measure"].isin(["Median days from hotspot to assessment", *REPEAT_MEASURES])
 headline["shown"] = headline["value"].astype(object)
 headline.loc[is_count, "shown"] = protect_counts(
     headline.loc[is_count, "value"].fillna(0).astype(int), profile
 )["label"].to_numpy()
+for measure in REPEAT_MEASURES[:2]:
+    at = headline["measure"] == measure
+    headline.loc[at, "shown"] = headline.loc[at, "value"].map(lambda v: f"{int(v):,}")
 cols = st.columns(3)
 for i, row in enumerate(headline.itertuples()):
     value = row.shown if row.shown is not None and not pd.isna(row.shown) else "-"
     cols[i % 3].metric(row.measure, value)
+
+st.subheader("Places that keep coming back")
+st.caption(
+    "A place recurs when a hotspot run finds it again after one or more runs of the same scope "
+    "did not: it keeps its number, decisions and status history. The rate is the share of the "
+    "places the runs found in the period that have recurred."
+)
+repeats = report.repeat_locations.assign(
+    rate=report.repeat_locations["rate"].map(lambda r: "-" if pd.isna(r) else f"{r:.1f}%")
+)
+st.dataframe(repeats, hide_index=True, width="stretch")
 
 st.subheader("Actions by agency")
 if not report.actions_by_agency.empty:
@@ -78,7 +94,12 @@ else:
 st.download_button(
     "Download the framework (XLSX)",
     data=to_safe_xlsx(
-        {"headline": headline[["measure", "shown"]], "agencies": agencies, "districts": by_district}
+        {
+            "headline": headline[["measure", "shown"]],
+            "repeat locations": repeats,
+            "agencies": agencies,
+            "districts": by_district,
+        }
     ),
     file_name=f"performance-{start}-{end}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

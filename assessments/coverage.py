@@ -235,11 +235,19 @@ def significant_hotspots(
     if counts.empty:
         return {}
     result = gi_star(counts.set_index("h3_cell")["count"])
-    hot = set(result.index[result["spot"] == "hot"].astype("int64"))
+    hot = result.index[result["spot"] == "hot"].to_numpy(dtype=np.int64)
     with Session(engine) as session:
         rows = session.execute(select(Hotspot.id, Hotspot.cells)).all()
+    hot_at = {r: set(cells_to_parent(hot, r).tolist()) for r in range(res + 1)}
     out = {}
     for hotspot_id, cells in rows:
-        parents = cells_to_parent(np.asarray([int(c) for c in cells or []], dtype=np.int64), res)
-        out[int(hotspot_id)] = bool(hot.intersection(parents.tolist()))
+        ids = np.asarray([int(c) for c in cells or []], dtype=np.int64)
+        # cells at res or finer compare by their parent; coarser ones (missing-from hotspots are
+        # resolution 7) by the hot cells' parents at their own resolution
+        cell_res = (ids >> 52) & 0xF
+        fine = ids[cell_res >= res]
+        found = bool(hot_at[res].intersection(cells_to_parent(fine, res).tolist()))
+        for r in np.unique(cell_res[cell_res < res]).tolist():
+            found = found or bool(hot_at[int(r)].intersection(ids[cell_res == r].tolist()))
+        out[int(hotspot_id)] = found
     return out

@@ -1,25 +1,38 @@
-"""Hotspot runs: compute DBSCAN hotspots over a filter and fold them into the register.
+"""Hotspot runs: compute DBSCAN hotspots over a scope and fold them into the register.
 
-A new run is matched to the register by shared member cells (``geo.register``): matched
-hotspots keep their id and history, splits and merges are recorded as lineage, unmatched old ones
-become "not currently active" (never deleted). Runs are serialised by a database lock, so two
-analysts recomputing at once leave one consistent register.
+Every run has a scope (``geo.scope``): the kinds, districts, categories, flags, age bands and
+month window it looked at. A run is matched only to hotspots of its own scope, in two steps:
+
+1. against the scope's **active** hotspots by shared member cells (``geo.register``): matched
+   hotspots keep their id and history, splits and merges are recorded as lineage;
+2. the run's hotspots still without an id against the scope's **retired** hotspots: a place that
+   returns after dropping out keeps its old id, decisions and status history, with a
+   ``recurred`` lineage edge.
+
+Only active hotspots of the same scope that nobody continued are retired ("not currently
+active", never deleted); hotspots of other scopes are untouched. Missing-from and found-at
+scopes are built on resolution-7 cells that reach the suppression threshold (``geo.hotspots``).
+
+Incidents are read column by column (Arrow) and the register is written in bulk (multi-row
+inserts and executemany updates): no ORM object per hotspot. Runs are serialised by a database
+lock, so two analysts recomputing at once leave one consistent register.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from assessments.audit import record_event
 from assessments.db import is_postgres
-from assessments.incidents import load_incidents
+from assessments.incidents import load_hotspot_points, month_range
 from assessments.models import (
     Hotspot,
     HotspotLineage,
@@ -30,14 +43,19 @@ from assessments.models import (
 )
 from assessments.permissions import Actor, require
 from assessments.register import REGISTER_RES
+from assessments.settings import get_settings
 from assessments.store import data_version
+from geo.disclosure import INTERNAL
 from geo.filters import IncidentFilter
 from geo.hotspots import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, find_hotspots
 from geo.register import DEFAULT_MATCH_THRESHOLD, match_to_register
+from geo.scope import RunScope, scope_of
 
 __all__ = ["RunSummary", "register_run", "run_history"]
 
 _LOCK_KEY = 73_010_501  # PostgreSQL advisory lock for register runs
+#: Rows per multi-row statement or executemany batch.
+_BATCH = 2_000
 
 
 @dataclass
@@ -52,6 +70,8 @@ class RunSummary:
     merged: int
     inactive: int
     params: dict[str, Any]
+    recurred: int = 0
+    scope: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """Return the summary for ``--json``."""
@@ -66,8 +86,105 @@ def _lock(conn: Connection) -> None:
         conn.execute(text("UPDATE hotspot_run SET ran_by = ran_by WHERE 1 = 0"))
 
 
-def _json_months(value: dict[Any, Any]) -> dict[str, int]:
-    return {str(k)[:7]: int(v) for k, v in (value or {}).items()}
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _first_of_month(value: dt.date | None) -> dt.date | None:
+    return value.replace(day=1) if value else None
+
+
+def _month_date(text_month: str) -> dt.date:
+    return dt.date(int(text_month[:4]), int(text_month[5:7]), 1)
+
+
+def _cell_sets(rows: list[Any]) -> pd.Series:
+    """Register cells (JSON lists of cell ids as text) as int64 arrays by hotspot id."""
+    ids = [int(r[0]) for r in rows]
+    lists = [r[1] or [] for r in rows]
+    lengths = np.fromiter((len(c) for c in lists), dtype=np.int64, count=len(lists))
+    flat = np.array([c for cells in lists for c in cells], dtype=np.int64)
+    parts = np.split(flat, np.cumsum(lengths)[:-1]) if len(lists) else []
+    return pd.Series(dict(zip(ids, parts, strict=True)), dtype=object)
+
+
+def _match(
+    found_cells: pd.Series, active: pd.Series, retired: pd.Series, threshold: float
+) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
+    """Match a run to its scope's register: active hotspots first, then retired ones.
+
+    Returns the per-new-hotspot frame (``matched_id``, ``relation``), the split and merge
+    lineage, and the ids of active hotspots nobody kept.
+    """
+    result = match_to_register(found_cells, active, threshold=threshold)
+    new = result.new[["matched_id", "relation"]].copy()
+    unmatched = new.index[new["matched_id"].isna()]
+    if len(unmatched) and len(retired):
+        back = match_to_register(found_cells.loc[unmatched], retired, threshold=threshold)
+        returned = back.new[back.new["matched_id"].notna()]
+        new.loc[returned.index, "matched_id"] = returned["matched_id"]
+        new.loc[returned.index, "relation"] = "recurred"
+    kept = {int(i) for i in new["matched_id"].dropna()}
+    retire = [int(i) for i in active.index if int(i) not in kept]
+    return new, result.lineage, retire
+
+
+def _rows_for(found: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the register columns of each found hotspot, in the order of ``found``."""
+    wkb = shapely.to_wkb(found.geometry.to_numpy())
+    rows = []
+    for i, (
+        cells,
+        districts,
+        by_category,
+        by_month,
+        first,
+        last,
+        direction,
+        p,
+        profiles,
+    ) in enumerate(
+        zip(
+            found["cells"],
+            found["districts"],
+            found["by_category"],
+            found["by_month"],
+            found["first_month"],
+            found["last_month"],
+            found["trend_direction"],
+            found["trend_p"],
+            found["profiles"],
+            strict=True,
+        )
+    ):
+        rows.append(
+            {
+                "cells": [str(c) for c in cells.tolist()],
+                "boundary_wkb": wkb[i],
+                "districts": sorted(str(d) for d in districts),
+                "by_category": by_category,
+                "by_month": by_month,
+                "first_month": _month_date(first),
+                "last_month": _month_date(last),
+                "trend_direction": str(direction),
+                "trend_p": None if p is None or pd.isna(p) else float(p),
+                "profiles": profiles,
+            }
+        )
+    numbers = found[["centroid_lat", "centroid_lon", "area_m2", "n_incidents"]]
+    for row, (lat, lon, area, n) in zip(rows, numbers.itertuples(index=False), strict=True):
+        row.update(
+            centroid_lat=float(lat),
+            centroid_lon=float(lon),
+            area_m2=float(area),
+            n_incidents=int(n),
+        )
+    return rows
+
+
+def _in_batches(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), _BATCH):
+        conn.execute(statement, rows[start : start + _BATCH])
 
 
 def register_run(
@@ -78,152 +195,260 @@ def register_run(
     eps_m: float = DEFAULT_EPS_M,
     min_samples: int = DEFAULT_MIN_SAMPLES,
     threshold: float = DEFAULT_MATCH_THRESHOLD,
+    as_of: dt.date | None = None,
 ) -> RunSummary:
-    """Compute hotspots for ``filt`` and update the register; return what changed."""
+    """Compute hotspots for ``filt`` and update the register of its scope; return what changed.
+
+    Parameters
+    ----------
+    engine
+        The store.
+    actor
+        Who runs it (needs ``compute_hotspots``).
+    filt
+        The incidents to look at (default: every incident of kind ``incident``). Its scope
+        (``geo.scope.scope_of``) decides which register hotspots the run may continue or retire.
+    eps_m, min_samples
+        DBSCAN parameters (not part of the scope).
+    threshold
+        Overlap that links a new hotspot to a register hotspot.
+    as_of
+        Treat this month as the newest one held (default: the newest month in the store): a
+        rolling window ("the last 12 months") then ends there, and later months are not read.
+        For rebuilding a register's history month by month.
+    """
     require(actor, "compute_hotspots")
     filt = filt or IncidentFilter(kinds=("incident",))
-    incidents = load_incidents(engine, filt)
-    found = find_hotspots(incidents, eps_m=eps_m, min_samples=min_samples, cell_res=REGISTER_RES)
-    params = {
+    newest = _first_of_month(as_of) or _first_of_month(month_range(engine)[1])
+    scope = scope_of(filt, newest=newest)
+    applied = scope.to_filter(newest)
+    coarse = INTERNAL.coarse_res if scope.sensitive else None
+    threshold_cell = get_settings().suppression_threshold
+    points = load_hotspot_points(engine, applied)
+    found = find_hotspots(
+        points,
+        eps_m=eps_m,
+        min_samples=min_samples,
+        cell_res=REGISTER_RES,
+        coarse_res=coarse,
+        min_cell_count=threshold_cell,
+    )
+    del points
+    cell_res = coarse or REGISTER_RES
+    params: dict[str, Any] = {
         "eps_m": eps_m,
         "min_samples": min_samples,
-        "cell_res": REGISTER_RES,
+        "cell_res": cell_res,
         "match_threshold": threshold,
-        "filter": filt.describe(),
-        "incidents": len(incidents),
+        "filter": applied.describe(),
+        "scope": scope.describe(),
+        "scope_key": scope.key(),
+        "incidents": int(found.attrs["parameters"]["n_input"]),
     }
+    if coarse is not None:
+        params["neighbourhood"] = f"adjacent resolution-{coarse} cells"
+        params["min_cell_count"] = threshold_cell
     version = data_version(engine)
     now = utcnow()
+    key = scope.key()
+    scope_json = scope.as_json()
+    rows = _rows_for(found)
+    found_cells = pd.Series(
+        {i: np.asarray(c, dtype=np.int64) for i, c in enumerate(found["cells"])}, dtype=object
+    )
+    hotspot = _table(Hotspot)
     with engine.begin() as conn:
         _lock(conn)
-        session = Session(bind=conn)
-        existing = session.scalars(
-            select(Hotspot)
-            .where(Hotspot.is_active, Hotspot.source == "dbscan")
-            .order_by(Hotspot.id)
+        register = conn.execute(
+            select(hotspot.c.id, hotspot.c.cells, hotspot.c.is_active)
+            .where(hotspot.c.source == "dbscan", hotspot.c.scope_key == key)
+            .order_by(hotspot.c.id)
         ).all()
-        by_id = {h.id: h for h in existing}
-        new_cells = pd.Series(
-            {i: np.asarray(c, dtype=np.int64) for i, c in enumerate(found["cells"])}, dtype=object
+        active = _cell_sets([r for r in register if r[2]])
+        retired = _cell_sets([r for r in register if not r[2]])
+        matched, lineage, retire = _match(found_cells, active, retired, threshold)
+        run_id = int(
+            conn.execute(
+                insert(_table(HotspotRun)).returning(_table(HotspotRun).c.id),
+                {
+                    "ran_at": now,
+                    "ran_by": actor.username,
+                    "params": params,
+                    "data_version": version,
+                    "summary": {},
+                    "scope": scope_json,
+                    "scope_key": key,
+                },
+            ).scalar_one()
         )
-        old_cells = pd.Series(
-            {h.id: np.asarray([int(c) for c in h.cells], dtype=np.int64) for h in existing},
-            dtype=object,
-        )
-        result = match_to_register(new_cells, old_cells, threshold=threshold)
-        run = HotspotRun(ran_at=now, ran_by=actor.username, params=params, data_version=version)
-        session.add(run)
-        session.flush()
-        assigned: dict[int, int] = {}
-        for key, row in found.reset_index(drop=True).iterrows():
-            match = result.new.loc[key]
-            matched = match["matched_id"]
-            hotspot = by_id.get(int(matched)) if matched is not None and pd.notna(matched) else None
-            if hotspot is None:
-                hotspot = Hotspot(
-                    source="dbscan",
-                    status="new",
-                    first_run_id=run.id,
-                    first_seen_at=now,
-                    created_by=actor.username,
-                )
-                session.add(hotspot)
-            hotspot.is_active = True
-            hotspot.last_run_id = run.id
-            hotspot.last_seen_at = now
-            hotspot.cells = [str(int(c)) for c in row["cells"]]
-            hotspot.boundary_wkb = shapely.to_wkb(row["geometry"])
-            hotspot.centroid_lat = float(row["centroid_lat"])
-            hotspot.centroid_lon = float(row["centroid_lon"])
-            hotspot.area_m2 = float(row["area_m2"])
-            hotspot.n_incidents = int(row["n_incidents"])
-            hotspot.districts = sorted(str(d) for d in (row["districts"] or []))
-            hotspot.by_category = {str(k): int(v) for k, v in row["by_category"].items()}
-            hotspot.by_month = _json_months(row["by_month"])
-            hotspot.first_month = pd.Timestamp(row["first_month"]).date()
-            hotspot.last_month = pd.Timestamp(row["last_month"]).date()
-            hotspot.trend_direction = str(row["trend_direction"])
-            p = row["trend_p"]
-            hotspot.trend_p = None if p is None or pd.isna(p) else float(p)
-            session.flush()
-            if hotspot.first_run_id == run.id:
-                session.add(
-                    HotspotStatusChange(
-                        hotspot_id=hotspot.id,
-                        at=now,
-                        by=actor.username,
-                        from_status=None,
-                        to_status="new",
-                        reason=f"found by run {run.id}",
-                    )
-                )
-            assigned[int(key)] = hotspot.id
-            session.add(
-                HotspotObservation(
-                    run_id=run.id,
-                    hotspot_id=hotspot.id,
-                    n_incidents=hotspot.n_incidents,
-                    n_cells=len(hotspot.cells),
-                    area_m2=hotspot.area_m2,
-                    trend_direction=hotspot.trend_direction,
-                )
+        ids = matched["matched_id"].to_numpy(dtype=object)
+        relation = matched["relation"].to_numpy(dtype=object)
+        old = [i for i in range(len(rows)) if ids[i] is not None and not pd.isna(ids[i])]
+        kept = set(old)
+        fresh = [i for i in range(len(rows)) if i not in kept]
+        assigned: dict[int, int] = {i: int(ids[i]) for i in old}
+
+        if old:
+            _in_batches(
+                conn,
+                update(hotspot)
+                .where(hotspot.c.id == bindparam("b_id"))
+                .values(
+                    is_active=True,
+                    last_run_id=run_id,
+                    last_seen_at=now,
+                    updated_at=now,
+                    version=hotspot.c.version + 1,
+                    **{c: bindparam(f"b_{c}") for c in rows[0]},
+                ),
+                [{"b_id": assigned[i], **{f"b_{c}": v for c, v in rows[i].items()}} for i in old],
             )
-        for edge in result.lineage.itertuples():
-            kind = "merged" if edge.kind == "merge" else "split"
-            child = assigned[int(edge.child)]
-            if int(edge.parent_id) != child:
-                session.add(
-                    HotspotLineage(
-                        run_id=run.id,
-                        parent_id=int(edge.parent_id),
-                        child_id=child,
-                        kind=kind,
-                        overlap=float(edge.similarity),
-                    )
-                )
-        kept = set(assigned.values())
-        inactive = [h for h in existing if h.id not in kept]
-        for hotspot in inactive:
-            hotspot.is_active = False
-        relations = result.new["relation"].value_counts().to_dict()
+        if fresh:
+            common = {
+                "name": "",
+                "source": "dbscan",
+                "status": "new",
+                "is_active": True,
+                "first_run_id": run_id,
+                "last_run_id": run_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "reason": "",
+                "created_by": actor.username,
+                "updated_at": now,
+                "version": 1,
+                "scope": scope_json,
+                "scope_key": key,
+            }
+            statement = insert(hotspot).returning(hotspot.c.id, sort_by_parameter_order=True)
+            for start in range(0, len(fresh), _BATCH):
+                part = fresh[start : start + _BATCH]
+                new_ids = conn.execute(statement, [{**common, **rows[i]} for i in part]).scalars()
+                assigned.update(zip(part, (int(n) for n in new_ids), strict=True))
+            _in_batches(
+                conn,
+                insert(_table(HotspotStatusChange)),
+                [
+                    {
+                        "hotspot_id": assigned[i],
+                        "at": now,
+                        "by": actor.username,
+                        "from_status": None,
+                        "to_status": "new",
+                        "reason": f"found by run {run_id}",
+                    }
+                    for i in fresh
+                ],
+            )
+        _in_batches(
+            conn,
+            insert(_table(HotspotObservation)),
+            [
+                {
+                    "run_id": run_id,
+                    "hotspot_id": assigned[i],
+                    "n_incidents": rows[i]["n_incidents"],
+                    "n_cells": len(rows[i]["cells"]),
+                    "area_m2": rows[i]["area_m2"],
+                    "trend_direction": rows[i]["trend_direction"],
+                    "relation": relation[i],
+                }
+                for i in range(len(rows))
+            ],
+        )
+        edges: list[dict[str, Any]] = [
+            {
+                "run_id": run_id,
+                "parent_id": int(edge.parent_id),
+                "child_id": assigned[int(edge.child)],
+                "kind": "merged" if edge.kind == "merge" else "split",
+                "overlap": float(edge.similarity),
+            }
+            for edge in lineage.itertuples()
+            if int(edge.parent_id) != assigned[int(edge.child)]
+        ]
+        edges += [
+            {
+                "run_id": run_id,
+                "parent_id": assigned[i],
+                "child_id": assigned[i],
+                "kind": "recurred",
+                "overlap": None,
+            }
+            for i in range(len(rows))
+            if relation[i] == "recurred"
+        ]
+        _in_batches(conn, insert(_table(HotspotLineage)), edges)
+        for start in range(0, len(retire), _BATCH):
+            conn.execute(
+                update(hotspot)
+                .where(hotspot.c.id.in_(retire[start : start + _BATCH]))
+                .values(is_active=False, updated_at=now, version=hotspot.c.version + 1)
+            )
+        counts = pd.Series(relation, dtype=object).value_counts().to_dict()
         summary = RunSummary(
-            run_id=run.id,
-            n_hotspots=len(found),
-            new=int(relations.get("new", 0)),
-            continued=int(relations.get("continued", 0)),
-            split=int(relations.get("split-from", 0)),
-            merged=int(relations.get("merged-from", 0)),
-            inactive=len(inactive),
+            run_id=run_id,
+            n_hotspots=len(rows),
+            new=int(counts.get("new", 0)),
+            continued=int(counts.get("continued", 0)),
+            split=int(counts.get("split-from", 0)),
+            merged=int(counts.get("merged-from", 0)),
+            inactive=len(retire),
             params=params,
+            recurred=int(counts.get("recurred", 0)),
+            scope=scope.describe(),
         )
-        run.summary = {k: v for k, v in summary.as_json().items() if k != "params"}
-        record_event(
-            session,
-            actor=actor,
-            action="compute",
-            entity="hotspot_run",
-            entity_id=run.id,
-            after=run.summary,
-            detail=params,
+        stored = {k: v for k, v in summary.as_json().items() if k != "params"}
+        conn.execute(
+            update(_table(HotspotRun))
+            .where(_table(HotspotRun).c.id == run_id)
+            .values(summary=stored)
         )
-        session.flush()
-        session.close()
+        with Session(bind=conn) as session:
+            record_event(
+                session,
+                actor=actor,
+                action="compute",
+                entity="hotspot_run",
+                entity_id=run_id,
+                after=stored,
+                detail=params,
+            )
+            session.flush()
     return summary
 
 
 def run_history(engine: Engine) -> pd.DataFrame:
-    """Return every run, newest first: when, who, parameters and what changed."""
-    with Session(engine) as session:
-        runs = session.scalars(select(HotspotRun).order_by(HotspotRun.id.desc())).all()
-        return pd.DataFrame(
-            [
-                {
-                    "run": r.id,
-                    "at": r.ran_at,
-                    "by": r.ran_by,
-                    **(r.summary or {}),
-                    "parameters": r.params,
-                }
-                for r in runs
-            ]
+    """Return every run, newest first: when, who, scope, parameters and what changed."""
+    with engine.connect() as conn:
+        runs = conn.execute(
+            select(
+                HotspotRun.id,
+                HotspotRun.ran_at,
+                HotspotRun.ran_by,
+                HotspotRun.summary,
+                HotspotRun.params,
+                HotspotRun.scope,
+                HotspotRun.scope_key,
+            ).order_by(HotspotRun.id.desc())
+        ).all()
+        counted = dict(
+            conn.execute(
+                select(HotspotObservation.run_id, func.count()).group_by(HotspotObservation.run_id)
+            ).all()
         )
+    return pd.DataFrame(
+        [
+            {
+                "run": r.id,
+                "at": r.ran_at,
+                "by": r.ran_by,
+                **(r.summary or {}),
+                "scope": RunScope.from_json(r.scope).describe() if r.scope_key else "",
+                "scope_key": r.scope_key,
+                "observed": int(counted.get(r.id, 0)),
+                "parameters": r.params,
+            }
+            for r in runs
+        ]
+    )

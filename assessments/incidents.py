@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Integer,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+)
 
 from assessments.models import Incident
 from geo.filters import IncidentFilter
 
-__all__ = ["filter_clauses", "load_incidents", "month_range", "taxonomy_in_store"]
+__all__ = [
+    "filter_clauses",
+    "load_hotspot_points",
+    "load_incidents",
+    "month_range",
+    "taxonomy_in_store",
+]
 
 
 def filter_clauses(filt: IncidentFilter) -> list[ColumnElement[bool]]:
@@ -61,6 +80,198 @@ def load_incidents(
         frame["month"] = pd.to_datetime(frame["month"])
     if "h3_cell" in frame:
         frame["h3_cell"] = frame["h3_cell"].astype("int64")
+    return frame
+
+
+#: Rows fetched from the driver at a time by :func:`load_hotspot_points`.
+_FETCH_ROWS = 100_000
+#: SQLite page cache while a run scans the incidents once (negative: KiB), 16 MB.
+_SCAN_CACHE_KB = -16_384
+
+#: Text columns read as integer codes (dictionary-encoded in SQL) and the value of a missing one.
+_CODED = {"category": "", "district_code": "", "age_band": "", "flags": "", "kind": ""}
+
+
+def _month_number(postgres: bool) -> ColumnElement[int]:
+    if postgres:
+        return (
+            cast(extract("year", Incident.month), Integer) * 12
+            + cast(extract("month", Incident.month), Integer)
+            - 1
+        )
+    # dates are ISO text in SQLite
+    return (
+        cast(func.substr(Incident.month, 1, 4), Integer) * 12
+        + cast(func.substr(Incident.month, 6, 2), Integer)
+        - 1
+    )
+
+
+def _weekday(postgres: bool) -> ColumnElement[int]:
+    """Day of the week, Sunday = 0 (both databases count so), -1 without a date."""
+    if postgres:
+        return func.coalesce(cast(extract("dow", Incident.date), Integer), -1)
+    return func.coalesce(cast(func.strftime("%w", Incident.date), Integer), -1)
+
+
+def _compiled(engine: Engine, query: Any) -> tuple[str, Any]:
+    """Return the SQL text and bound parameters of ``query``, in the driver's own style."""
+    compiled = query.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
+    if compiled.positiontup is not None:
+        bound = compiled.construct_params()
+        return str(compiled), tuple(bound[name] for name in compiled.positiontup)
+    return str(compiled), compiled.construct_params()
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Any]:
+    """Give the raw driver connection, reading one consistent snapshot with a small page cache.
+
+    Queries run on the driver's own connection (SQLite's or psycopg's), skipping SQLAlchemy's
+    result rows. SQLite's page cache is shrunk for a one-off scan (the store's connections keep
+    256 MB for imports) and restored afterwards; PostgreSQL reads in a repeatable-read snapshot.
+    """
+    postgres = engine.url.get_backend_name() == "postgresql"
+    raw = engine.raw_connection()
+    driver: Any = raw.driver_connection
+    try:
+        if postgres:
+            driver.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield driver
+        else:
+            cache = driver.execute("PRAGMA cache_size").fetchone()[0]
+            driver.execute(f"PRAGMA cache_size = {_SCAN_CACHE_KB}")
+            try:
+                if not driver.in_transaction:
+                    driver.execute("BEGIN")
+                yield driver
+            finally:
+                driver.execute(f"PRAGMA cache_size = {int(cache)}")
+    finally:
+        driver.rollback()
+        raw.close()
+
+
+def _chunks(driver: Any, sql: str, params: Any, *, postgres: bool) -> Iterator[list[Any]]:
+    """Rows of a query in lists of at most ``_FETCH_ROWS`` (server-side cursor on PostgreSQL)."""
+    cursor = driver.cursor(name="saferplaces_points") if postgres else driver.cursor()
+    try:
+        if postgres:
+            cursor.itersize = _FETCH_ROWS
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(_FETCH_ROWS):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> pd.DataFrame:
+    """Load the matching incidents for a hotspot run: only the columns it needs, as arrays.
+
+    Text columns (category, district, age band, flags, kind) are dictionary-encoded in SQL: one
+    small query finds the values held, the main query returns each row's integer code, and the
+    driver's rows go straight into numpy record arrays (no Python object per value, no ORM).
+    Columns that hold nothing for these incidents (no age band, flag, hour or date anywhere) are
+    not read at all. Both queries read one snapshot, on the driver's own connection (for
+    SQLite, the same library as every other connection: two copies of SQLite in one process
+    would break its file locks).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lat``, ``lon`` (float64); ``month`` (int32 month number, year x 12 + month - 1);
+        ``category``, ``district_code``, ``age_band``, ``flags``, ``kind`` (categoricals; a
+        missing district, age band or flag set is ``""``); ``hour`` and ``weekday`` (int8,
+        weekday 0 = Monday; -1 where the source gave no time or date). Profile columns that hold
+        nothing for these incidents are left out.
+    """
+    import numpy as np
+
+    filt = filt or IncidentFilter()
+    postgres = engine.url.get_backend_name() == "postgresql"
+    where = filter_clauses(filt)
+    # One scan finds the categories and districts held and which optional columns hold anything
+    # (cheap: a DISTINCT over two short texts and four booleans); other text columns are read
+    # only when they hold something.
+    held = (
+        select(
+            Incident.category,
+            Incident.district_code,
+            or_(Incident.age_band.is_(None), Incident.age_band == ""),
+            or_(Incident.flags.is_(None), Incident.flags == ""),
+            Incident.hour.is_(None),
+            Incident.date.is_(None),
+        )
+        .where(*where)
+        .distinct()
+    )
+    with _snapshot(engine) as driver:
+
+        def fetch(query: Any) -> list[Any]:
+            sql, params = _compiled(engine, query)
+            return [row for rows in _chunks(driver, sql, params, postgres=False) for row in rows]
+
+        combos = fetch(held)
+        values: dict[str, list[str]] = {
+            name: sorted({str(r[i]) if r[i] is not None else "" for r in combos})
+            for i, name in enumerate(("category", "district_code"))
+        }
+        ages, flags, hours, dates = (any(not r[i] for r in combos) for i in range(2, 6))
+        wanted = ["category", "district_code"]
+        wanted += [c for c, present in (("age_band", ages), ("flags", flags)) if present]
+        kinds = sorted(set(filt.kinds)) if len(set(filt.kinds)) == 1 else None
+        if kinds is None:
+            wanted.append("kind")
+        values["kind"] = kinds or []
+        for name in wanted[2:]:
+            stored = getattr(Incident, name)
+            held_values = fetch(select(stored).where(*where).distinct())
+            values[name] = sorted({str(v) if v is not None else "" for (v,) in held_values})
+        if kinds is None and len(values["kind"]) == 1:
+            wanted.remove("kind")
+
+        columns: list[Any] = [Incident.lat, Incident.lon, _month_number(postgres)]
+        fields: list[tuple[str, str]] = [("lat", "f8"), ("lon", "f8"), ("month", "i4")]
+        for name in wanted:
+            mapping = {v: i for i, v in enumerate(values[name]) if v != ""}
+            missing = values[name].index("") if "" in values[name] else -1
+            stored = getattr(Incident, name)
+            columns.append(
+                case(mapping, value=stored, else_=missing) if mapping else literal(missing)
+            )
+            fields.append((name, "i4"))
+        if hours:
+            columns.append(func.coalesce(Incident.hour, -1))
+            fields.append(("hour", "i1"))
+        if dates:
+            columns.append(_weekday(postgres))
+            fields.append(("weekday", "i1"))
+        record = np.dtype(fields)
+        sql, params = _compiled(engine, select(*columns).where(*where))
+        parts = [
+            np.fromiter(rows, dtype=record, count=len(rows))
+            for rows in _chunks(driver, sql, params, postgres=postgres)
+        ]
+
+    def column(name: str) -> Any:
+        if not parts:
+            return np.empty(0, dtype=record[name])
+        return np.concatenate([part[name] for part in parts])
+
+    frame = pd.DataFrame({"lat": column("lat"), "lon": column("lon"), "month": column("month")})
+    for name in _CODED:
+        if name in wanted:
+            frame[name] = pd.Categorical.from_codes(column(name), categories=values[name])
+        elif name == "kind" and len(values["kind"]) == 1:
+            frame[name] = pd.Categorical.from_codes(
+                np.zeros(len(frame), dtype=np.int8), categories=values["kind"]
+            )
+    if hours:
+        frame["hour"] = column("hour")
+    if dates:
+        # SQL counts days from Sunday = 0; Python and pandas from Monday = 0
+        weekday = column("weekday")
+        frame["weekday"] = np.where(weekday < 0, -1, (weekday + 6) % 7).astype(np.int8)
     return frame
 
 

@@ -307,6 +307,9 @@ class HotspotRun(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     data_version: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The run's scope (``geo.scope.RunScope``): what it looked at, and its key for comparisons.
+    scope: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    scope_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Hotspot(Base):
@@ -334,8 +337,14 @@ class Hotspot(Base):
     districts: Mapped[list[Any]] = mapped_column(default=list)
     by_category: Mapped[dict[str, Any]] = mapped_column(default=dict)
     by_month: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Counts by age band, flag, hour, weekday and kind (raw: protect before showing).
+    profiles: Mapped[dict[str, Any]] = mapped_column(default=dict)
     trend_direction: Mapped[str | None] = mapped_column(String(16))
     trend_p: Mapped[float | None] = mapped_column(Float)
+    #: The scope of the runs that find this place (``None`` for places named by hand): only a
+    #: run of the same scope matches, continues or retires it.
+    scope: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    scope_key: Mapped[str | None] = mapped_column(String(64), index=True)
     reason: Mapped[str] = mapped_column(String(2000), default="")
     created_by: Mapped[str] = mapped_column(String(120), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(
@@ -359,10 +368,12 @@ class HotspotObservation(Base):
     n_cells: Mapped[int] = mapped_column(Integer)
     area_m2: Mapped[float | None] = mapped_column(Float)
     trend_direction: Mapped[str | None] = mapped_column(String(16))
+    #: How the run met it: new, continued, split-from, merged-from or recurred.
+    relation: Mapped[str | None] = mapped_column(String(16))
 
 
 class HotspotLineage(Base):
-    """How hotspots relate across runs: continued, split from, merged into."""
+    """How hotspots relate across runs: split from, merged into, recurred (came back)."""
 
     __tablename__ = "hotspot_lineage"
 

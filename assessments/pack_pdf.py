@@ -230,11 +230,12 @@ def _place_page(detail: dict[str, Any], pack: Pack) -> list[Any]:
                     threshold=pack.profile.threshold,
                     suppressed_label=pack.profile.suppressed_label,
                     width=_WIDTH,
-                    height=_WIDTH * 0.52,
+                    height=_WIDTH * 0.46,
                     font=regular,
                 ),
                 _para(
-                    f"Incidents per hexagon, {pack.map_period} (hexagons of H3 resolution "
+                    f"{detail.get('records', 'Incidents')} per hexagon, {pack.map_period} "
+                    "(hexagons of H3 resolution "
                     f"{detail['map_res']}, smaller than the place).",
                     "small",
                 ),
@@ -245,7 +246,7 @@ def _place_page(detail: dict[str, Any], pack: Pack) -> list[Any]:
         story.append(
             KeepTogether(
                 [
-                    _para("Incidents by month", "h2"),
+                    _para(f"{detail.get('records', 'Incidents')} by month", "h2"),
                     bar_chart_drawing(
                         detail["months"],
                         width=_WIDTH,

@@ -138,6 +138,39 @@ def _decisions_due(
     )
 
 
+#: Sites listed on a place's page, riskiest first; the rest are counted so the page stays one page.
+PLACE_PAGE_SITES = 5
+_RISK_ORDER = {"very high": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def _records_word(kinds: list[str]) -> str:
+    """Say what a place's counts count, for captions: incidents, or missing-episode locations."""
+    if kinds and "incident" not in kinds:
+        return "Missing-episode locations"
+    return "Incidents"
+
+
+def _site_rows(inside: pd.DataFrame) -> pd.DataFrame:
+    """Pick the sites inside a place for its page: the riskiest few, then how many more."""
+    rank = inside["risk_rating"].map(_RISK_ORDER).fillna(len(_RISK_ORDER))
+    ordered = inside.assign(_rank=rank).sort_values(["_rank", "name"], kind="stable")
+    shown = ordered.head(PLACE_PAGE_SITES)
+    rows = pd.DataFrame(
+        {
+            "site": shown["name"].to_numpy(),
+            "type": shown["type"].to_numpy(),
+            "risk": shown["risk_rating"].fillna("not assessed").to_numpy(),
+            "status": shown["status"].fillna("none").to_numpy(),
+            "next review": shown["next_review_on"].map(format_date).to_numpy(),
+        }
+    )
+    more = len(ordered) - len(shown)
+    if more > 0:
+        extra = f"and {more} more site{'s' if more > 1 else ''} (Sites & assessments page)"
+        rows.loc[len(rows)] = [extra, "", "", "", ""]
+    return rows
+
+
 def build_pack(
     engine: Engine,
     *,
@@ -286,15 +319,7 @@ def build_pack(
                 "categories": pd.DataFrame(
                     {"category": cats.index[:8], "incidents": _labels(cats, profile)[:8]}
                 ),
-                "sites": pd.DataFrame(
-                    {
-                        "site": inside["name"].to_numpy(),
-                        "type": inside["type"].to_numpy(),
-                        "risk": inside["risk_rating"].fillna("not assessed").to_numpy(),
-                        "status": inside["status"].fillna("none").to_numpy(),
-                        "next review": inside["next_review_on"].map(format_date).to_numpy(),
-                    }
-                ),
+                "sites": _site_rows(inside),
                 "decisions": pd.DataFrame(
                     {
                         "meeting": decisions["meeting"].map(format_date).to_numpy(),
@@ -312,6 +337,7 @@ def build_pack(
                     "sites": inside[["lat", "lon", "name"]],
                 },
                 "map_res": res,
+                "records": _records_word((record.scope or {}).get("kinds") or []),
                 "map_cells": hexes["h3_cell"].to_numpy(),
                 "area_m2": float(record.area_m2 or 0.0),
             }

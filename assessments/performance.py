@@ -3,7 +3,9 @@
 Figures for a period (and optionally a set of districts), from the register, the assessments,
 the actions and the outcomes: hotspots identified, assessed and closed; assessments completed and
 on time; actions completed and late by agency; the median time from a hotspot being identified to
-its first assessment; incidents around assessed sites before and after against their district.
+its first assessment; incidents around assessed sites before and after against their district;
+the repeat-location rate (places found by the hotspot runs in the period that came back after
+dropping out of their scope's runs, over all such places).
 """
 
 from __future__ import annotations
@@ -16,9 +18,28 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from assessments.coverage import hotspot_coverage, outcomes_for_sites
-from assessments.models import Action, Assessment, Hotspot, HotspotStatusChange, Site
+from assessments.models import (
+    Action,
+    Assessment,
+    Hotspot,
+    HotspotLineage,
+    HotspotObservation,
+    HotspotRun,
+    HotspotStatusChange,
+    Site,
+)
+from geo.scope import RunScope
 
-__all__ = ["ON_TIME_DAYS", "PerformanceReport", "performance_report"]
+__all__ = [
+    "ON_TIME_DAYS",
+    "REPEAT_MEASURES",
+    "PerformanceReport",
+    "performance_report",
+    "repeat_locations",
+]
+
+#: Headline measures about places in the register (workflow figures: never suppressed).
+REPEAT_MEASURES = ("Places found by runs", "Places that recurred", "Repeat-location rate (%)")
 
 #: A first assessment counts as on time when submitted within this many days of the hotspot
 #: being set to "assessment requested"; a repeat assessment when submitted by the review date.
@@ -37,6 +58,79 @@ class PerformanceReport:
     actions_by_agency: pd.DataFrame
     outcomes_by_site: pd.DataFrame = field(default_factory=pd.DataFrame)
     outcomes_by_district: pd.DataFrame = field(default_factory=pd.DataFrame)
+    repeat_locations: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def repeat_locations(
+    engine: Engine, *, start: dt.date, end: dt.date, districts: list[str] | None = None
+) -> pd.DataFrame:
+    """Places found by hotspot runs in ``start``..``end``, and how many of them recurred.
+
+    A place is a register hotspot of a run's scope that some run in the period saw; it
+    *recurred* when, by ``end``, it came back after dropping out of its scope's runs (a
+    ``recurred`` lineage edge). One row per scope (in words), then ``all scopes``: ``places``,
+    ``recurred``, ``rate`` (percent, one decimal; empty without places). Places named by hand are
+    not counted: no run looks for them.
+    """
+    first = pd.Timestamp(start, tz="UTC")
+    last = pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)
+    with Session(engine) as session:
+        seen = pd.DataFrame(
+            session.execute(
+                select(
+                    HotspotObservation.hotspot_id,
+                    HotspotRun.ran_at,
+                    Hotspot.scope,
+                    Hotspot.scope_key,
+                    Hotspot.districts,
+                )
+                .join(HotspotRun, HotspotRun.id == HotspotObservation.run_id)
+                .join(Hotspot, Hotspot.id == HotspotObservation.hotspot_id)
+                .where(Hotspot.source == "dbscan")
+            ).all(),
+            columns=["id", "ran_at", "scope", "scope_key", "districts"],
+        )
+        back = pd.DataFrame(
+            session.execute(
+                select(HotspotLineage.child_id, HotspotRun.ran_at)
+                .join(HotspotRun, HotspotRun.id == HotspotLineage.run_id)
+                .where(HotspotLineage.kind == "recurred")
+            ).all(),
+            columns=["id", "ran_at"],
+        )
+    columns = ["scope", "places", "recurred", "rate"]
+    if not seen.empty:
+        at = pd.to_datetime(seen["ran_at"], utc=True)
+        seen = seen[(at >= first) & (at < last)].drop_duplicates("id")
+    if districts and not seen.empty:
+        wanted = set(districts)
+        seen = seen[seen["districts"].map(lambda ds: bool(set(ds or []) & wanted))]
+    if seen.empty:
+        return pd.DataFrame([("all scopes", 0, 0, None)], columns=columns)
+    came_back = set(back.loc[pd.to_datetime(back["ran_at"], utc=True) < last, "id"])
+    seen = seen.assign(
+        recurred=seen["id"].isin(came_back),
+        scope=[
+            RunScope.from_json(s).describe() if k else ""
+            for s, k in zip(seen["scope"], seen["scope_key"], strict=True)
+        ],
+    )
+    rows = [
+        (
+            scope,
+            len(group),
+            int(group["recurred"].sum()),
+            _rate(group["recurred"].sum(), len(group)),
+        )
+        for scope, group in seen.groupby("scope", sort=True)
+    ]
+    total = int(seen["recurred"].sum())
+    rows.append(("all scopes", len(seen), total, _rate(total, len(seen))))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _in(series: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
@@ -186,6 +280,20 @@ def performance_report(
         ],
         columns=["measure", "value"],
     )
+    repeats = repeat_locations(engine, start=start, end=end, districts=districts)
+    overall = repeats.iloc[-1]
+    headline = pd.concat(
+        [
+            headline,
+            pd.DataFrame(
+                {
+                    "measure": list(REPEAT_MEASURES),
+                    "value": [int(overall["places"]), int(overall["recurred"]), overall["rate"]],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
 
     by_district = (
         pd.DataFrame(
@@ -215,4 +323,5 @@ def performance_report(
         actions_by_agency=by_agency.reset_index(names="agency"),
         outcomes_by_site=per_site,
         outcomes_by_district=per_district,
+        repeat_locations=repeats,
     )

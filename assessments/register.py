@@ -8,31 +8,47 @@ only from data: :func:`add_place_of_concern` adds one by hand.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final
+from typing import Any, Final
 
 import h3
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from assessments.audit import record_event, snapshot
-from assessments.models import Hotspot, HotspotLineage, HotspotStatusChange, MeetingNote, utcnow
+from assessments.models import (
+    District,
+    Hotspot,
+    HotspotLineage,
+    HotspotObservation,
+    HotspotRun,
+    HotspotStatusChange,
+    MeetingNote,
+    utcnow,
+)
 from assessments.permissions import Actor, require
 from assessments.sites import district_of_point
 from geo._errors import ConflictError, InputError
+from geo.profiles import PROFILE_DIMENSIONS, ordered_profile
 from geo.schema import UK_BOUNDS
+from geo.scope import RunScope
 
 __all__ = [
+    "NAMED_BY_HAND",
+    "REGISTER_COLUMNS",
     "REGISTER_RES",
     "STATUSES",
     "add_meeting_note",
     "add_place_of_concern",
+    "describe_scope",
+    "district_names",
     "get_hotspot",
     "hotspot_history",
+    "hotspot_profiles",
     "list_register",
     "set_status",
 ]
@@ -224,28 +240,109 @@ def add_place_of_concern(
     return hotspot
 
 
+#: The register's columns, in order (one row per hotspot, no geometry).
+REGISTER_COLUMNS: Final[tuple[str, ...]] = (
+    "id",
+    "name",
+    "source",
+    "scope",
+    "status",
+    "active",
+    "n_incidents",
+    "area_m2",
+    "districts",
+    "first_month",
+    "last_month",
+    "trend",
+    "trend_p",
+    "recurred",
+    "centroid_lat",
+    "centroid_lon",
+    "first_seen_at",
+    "last_seen_at",
+    "version",
+    "scope_key",
+)
+
+#: What the scope column says of a place named by hand.
+NAMED_BY_HAND: Final[str] = "named by the panel (not from a run)"
+
+
+def describe_scope(scope: dict[str, Any] | None, names: dict[str, str] | None = None) -> str:
+    """Say a hotspot's scope in plain words (places named by hand have none)."""
+    if not scope:
+        return NAMED_BY_HAND
+    return RunScope.from_json(scope).describe(names)
+
+
+def district_names(session: Session) -> dict[str, str]:
+    """District names by code, for scopes and tables."""
+    return dict(session.execute(select(District.code, District.name)).all())
+
+
 def list_register(
     session: Session,
     *,
     active_only: bool = False,
     statuses: list[str] | None = None,
     districts: list[str] | None = None,
+    scope_key: str | None = None,
 ) -> pd.DataFrame:
-    """Return the register as a frame (one row per hotspot, no geometry)."""
-    query = select(Hotspot).order_by(Hotspot.id)
+    """Return the register as a frame (one row per hotspot, no geometry).
+
+    ``scope`` says in words which runs find the place (kinds, districts, filters, months);
+    ``recurred`` counts the times it came back after dropping out of its scope's runs.
+    """
+    columns = (
+        Hotspot.id,
+        Hotspot.name,
+        Hotspot.source,
+        Hotspot.scope,
+        Hotspot.status,
+        Hotspot.is_active,
+        Hotspot.n_incidents,
+        Hotspot.area_m2,
+        Hotspot.districts,
+        Hotspot.first_month,
+        Hotspot.last_month,
+        Hotspot.trend_direction,
+        Hotspot.trend_p,
+        Hotspot.centroid_lat,
+        Hotspot.centroid_lon,
+        Hotspot.first_seen_at,
+        Hotspot.last_seen_at,
+        Hotspot.version,
+        Hotspot.scope_key,
+    )
+    query = select(*columns).order_by(Hotspot.id)
     if active_only:
         query = query.where(Hotspot.is_active)
     if statuses:
         query = query.where(Hotspot.status.in_(statuses))
+    if scope_key:
+        query = query.where(Hotspot.scope_key == scope_key)
+    recurred = dict(
+        session.execute(
+            select(HotspotLineage.child_id, func.count())
+            .where(HotspotLineage.kind == "recurred")
+            .group_by(HotspotLineage.child_id)
+        ).all()
+    )
+    names = district_names(session)
+    described: dict[str, str] = {}
     rows = []
-    for h in session.scalars(query):
+    for h in session.execute(query):
         if districts and not set(h.districts or []) & set(districts):
             continue
+        key = h.scope_key or ""
+        if key not in described:
+            described[key] = describe_scope(h.scope if h.scope_key else None, names)
         rows.append(
             {
                 "id": h.id,
                 "name": h.name or f"Hotspot {h.id}",
                 "source": h.source,
+                "scope": described[key],
                 "status": h.status,
                 "active": h.is_active,
                 "n_incidents": h.n_incidents,
@@ -255,37 +352,37 @@ def list_register(
                 "last_month": h.last_month,
                 "trend": h.trend_direction,
                 "trend_p": h.trend_p,
+                "recurred": int(recurred.get(h.id, 0)),
                 "centroid_lat": h.centroid_lat,
                 "centroid_lon": h.centroid_lon,
                 "first_seen_at": h.first_seen_at,
                 "last_seen_at": h.last_seen_at,
                 "version": h.version,
+                "scope_key": h.scope_key,
             }
         )
-    columns = [
-        "id",
-        "name",
-        "source",
-        "status",
-        "active",
-        "n_incidents",
-        "area_m2",
-        "districts",
-        "first_month",
-        "last_month",
-        "trend",
-        "trend_p",
-        "centroid_lat",
-        "centroid_lon",
-        "first_seen_at",
-        "last_seen_at",
-        "version",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=list(REGISTER_COLUMNS))
+
+
+def hotspot_profiles(session: Session, hotspot_id: int) -> dict[str, pd.Series]:
+    """Raw counts of one hotspot's incidents by age band, flag, hour, weekday and kind.
+
+    Only the dimensions its sources recorded, each in its natural order ("not recorded" last).
+    Counts are raw: protect them (``geo.disclosure``) before showing.
+    """
+    hotspot = get_hotspot(session, hotspot_id)
+    profiles = hotspot.profiles or {}
+    return {
+        dim: ordered_profile(dim, profiles[dim]) for dim in PROFILE_DIMENSIONS if profiles.get(dim)
+    }
 
 
 def hotspot_history(session: Session, hotspot_id: int) -> dict[str, pd.DataFrame]:
-    """Return the status changes, meeting notes and lineage of one hotspot, newest first."""
+    """Return the status changes, meeting notes, lineage and runs of one hotspot, newest first.
+
+    ``runs`` lists every run that found it: when, how it met it (new, continued, split-from,
+    merged-from, recurred) and its raw size then (protect ``n_incidents`` before showing).
+    """
     get_hotspot(session, hotspot_id)
     changes = session.scalars(
         select(HotspotStatusChange)
@@ -302,6 +399,18 @@ def hotspot_history(session: Session, hotspot_id: int) -> dict[str, pd.DataFrame
         .where((HotspotLineage.parent_id == hotspot_id) | (HotspotLineage.child_id == hotspot_id))
         .order_by(HotspotLineage.id.desc())
     )
+    runs = session.execute(
+        select(
+            HotspotObservation.run_id,
+            HotspotRun.ran_at,
+            HotspotObservation.relation,
+            HotspotObservation.n_incidents,
+            HotspotObservation.n_cells,
+        )
+        .join(HotspotRun, HotspotRun.id == HotspotObservation.run_id)
+        .where(HotspotObservation.hotspot_id == hotspot_id)
+        .order_by(HotspotObservation.run_id.desc())
+    ).all()
     return {
         "status_changes": pd.DataFrame(
             [
@@ -341,5 +450,18 @@ def hotspot_history(session: Session, hotspot_id: int) -> dict[str, pd.DataFrame
                 for x in lineage
             ],
             columns=["run", "parent", "child", "kind", "overlap"],
+        ),
+        "runs": pd.DataFrame(
+            [
+                {
+                    "run": r.run_id,
+                    "at": r.ran_at,
+                    "relation": r.relation or "",
+                    "n_incidents": r.n_incidents,
+                    "cells": r.n_cells,
+                }
+                for r in runs
+            ],
+            columns=["run", "at", "relation", "n_incidents", "cells"],
         ),
     }

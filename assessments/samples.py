@@ -62,18 +62,18 @@ def load_samples(engine: Engine | None = None) -> dict[str, Any]:
         summary[name] = loader(
             engine, SAMPLES_DIR / f"synthetic_{name}.csv", actor=actor, is_sample=True
         ).as_json()
-    # Two runs, as a partnership would have made them: a year ago, and now, on the year before.
+    # Two runs of the same scope ("the last 12 months"), as a partnership would have made them:
+    # a year ago (as of the month twelve months back), and now.
     last = pd.Timestamp(month_range(engine)[1])
+    year_ago = (last - pd.DateOffset(months=12)).date()
     earlier = IncidentFilter(
-        kinds=("incident",),
-        start_month=(last - pd.DateOffset(months=23)).date(),
-        end_month=(last - pd.DateOffset(months=12)).date(),
+        kinds=("incident",), start_month=(last - pd.DateOffset(months=23)).date()
     )
     recent = IncidentFilter(
         kinds=("incident",), start_month=(last - pd.DateOffset(months=11)).date()
     )
     first = hotspot_runs.register_run(
-        engine, actor=actor, filt=earlier, min_samples=SAMPLE_MIN_SAMPLES
+        engine, actor=actor, filt=earlier, min_samples=SAMPLE_MIN_SAMPLES, as_of=year_ago
     )
     with Session(engine) as session, session.begin():
         session.execute(
@@ -87,16 +87,27 @@ def load_samples(engine: Engine | None = None) -> dict[str, Any]:
     second = hotspot_runs.register_run(
         engine, actor=actor, filt=recent, min_samples=SAMPLE_MIN_SAMPLES
     )
-    summary["hotspots"] = [first.as_json(), second.as_json()]
-    _plausible_register(engine)
+    # A register of another scope: where children go missing from (resolution-7 cells only).
+    missing = hotspot_runs.register_run(
+        engine,
+        actor=actor,
+        filt=IncidentFilter(kinds=("missing_from",), start_month=recent.start_month),
+        min_samples=SAMPLE_MIN_SAMPLES,
+    )
+    summary["hotspots"] = [first.as_json(), second.as_json(), missing.as_json()]
+    _plausible_register(engine, scope_key=second.params["scope_key"])
     return summary
 
 
-def _plausible_register(engine: Engine) -> None:
+def _plausible_register(engine: Engine, *, scope_key: str) -> None:
     """Give the sample register a history: statuses, decisions, and a place named by a panel."""
     today = dt.date.today()
     with Session(engine) as session, session.begin():
-        hotspots = session.scalars(select(Hotspot).order_by(Hotspot.n_incidents.desc())).all()
+        hotspots = session.scalars(
+            select(Hotspot)
+            .where(Hotspot.scope_key == scope_key)
+            .order_by(Hotspot.n_incidents.desc())
+        ).all()
         steps = ["under review", "assessment requested", "assessed", "monitoring"]
         for i, hotspot in enumerate(hotspots[:4]):
             for step in steps[: i + 1]:

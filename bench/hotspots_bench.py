@@ -1,4 +1,4 @@
-"""Benchmark hotspot finding against plain DBSCAN, and register matching.
+"""Benchmark hotspot finding against plain DBSCAN, register matching, and ``hotspots compute``.
 
 Run: ``.venv/bin/python bench/hotspots_bench.py`` (about two minutes on two cores). Options:
 ``--n`` incidents (default 1,000,000), ``--locations`` distinct map points (default 100,000),
@@ -8,6 +8,16 @@ Run: ``.venv/bin/python bench/hotspots_bench.py`` (about two minutes on two core
 Each measurement runs in a fresh subprocess that first generates the same synthetic data (fixed
 seed; generation is not timed), so the peak resident memory it reports (``VmHWM``) belongs
 to that task alone; "above data" subtracts the resident memory measured just before the task.
+
+``--cli`` measures instead the whole command, ``saferplaces hotspots compute``, end to end in its
+own process (start-up, reading the store, DBSCAN, building the hotspots, writing the register)
+on police.uk-shaped stores of ``--rows`` rows (default 1M and 5M; 11.6% without a location,
+150,000 snapped points, 36 months), beside the anchor: a process that reads the same located
+points from a Parquet file, counts each distinct point (Arrow's group-by) and runs scikit-learn's
+DBSCAN on the distinct points with their counts as weights. For each size: seconds and peak
+memory (``VmHWM`` of the measured process, read from ``/proc`` until it exits) of a first run
+into an empty register, of a re-run (every place continued), of the anchor, and the ratios.
+Stores are built once through the real importer and kept in ``SAFERPLACES_BENCH_DIR``.
 
 The synthetic data imitate police.uk street files: incidents sit on ~100k snapped map points in
 a 40 km x 40 km county, most of them in towns, with a heavy-tailed number of incidents per point
@@ -23,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -207,6 +218,176 @@ def bench_register(n_new: int = 5_000, n_old: int = 5_000, *, seed: int = 1) -> 
     print(f"  {cells:,} member cells in all; {seconds:.3f} s; relations {counts}")
 
 
+# ---------------------------------------------------------------------------------------------
+# ``--cli``: the command end to end beside the weighted DBSCAN anchor
+# ---------------------------------------------------------------------------------------------
+
+CLI_POINTS = 150_000
+CLI_MONTHS = 36
+REGISTER_TABLES = (
+    "hotspot_lineage",
+    "hotspot_observation",
+    "hotspot_status_change",
+    "meeting_note",
+    "hotspot",
+    "hotspot_run",
+)
+
+
+def _store_url(rows: int, backend: str) -> str:
+    """A store of ``rows`` police.uk-shaped rows, built once through the real importer."""
+    import sqlalchemy as sa
+    from _common import CACHE, PG_ADMIN, police_uk_csv
+
+    from assessments import db
+    from assessments.imports import import_files
+
+    if backend == "sqlite":
+        path = CACHE / f"hotspots-store-{rows}.db"
+        url = f"sqlite:///{path}"
+        exists = path.exists()
+    else:
+        name = f"saferplaces_bench_hotspots_{rows}"
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            exists = bool(
+                conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+                ).first()
+            )
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    engine = db.get_engine(url)
+    db.migrate(engine)
+    with engine.connect() as conn:
+        held = conn.execute(sa.text("SELECT count(*) FROM import_batch")).scalar_one()
+    if not exists or not held:
+        csv_path = police_uk_csv(rows, months=CLI_MONTHS, points=CLI_POINTS)
+        print(f"  building the {backend} store of {rows:,} rows (once)...", flush=True)
+        import_files(engine, [csv_path], actor="bench")
+    engine.dispose()
+    db.clear_engines()
+    return url
+
+
+def _points_file(rows: int, url: str) -> Path:
+    """The store's located incidents as a Parquet file of lat, lon (the anchor's input)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import sqlalchemy as sa
+    from _common import CACHE
+
+    path = CACHE / f"hotspots-points-{rows}.parquet"
+    if not path.exists():
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            lat, lon = zip(
+                *conn.execute(sa.text("SELECT lat, lon FROM incident WHERE kind = 'incident'")),
+                strict=True,
+            )
+        engine.dispose()
+        pq.write_table(pa.table({"lat": np.asarray(lat), "lon": np.asarray(lon)}), path)
+    return path
+
+
+def anchor(path: str) -> None:
+    """The anchor: weighted scikit-learn DBSCAN on the distinct points of a Parquet file."""
+    import pyarrow.parquet as pq
+    from pyproj import Transformer
+    from sklearn.cluster import DBSCAN
+
+    table = pq.read_table(path)
+    counted = table.group_by(["lat", "lon"]).aggregate([([], "count_all")])
+    lat = counted["lat"].to_numpy()
+    lon = counted["lon"].to_numpy()
+    weight = counted["count_all"].to_numpy()
+    x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon, lat)
+    labels = DBSCAN(eps=EPS_M, min_samples=MIN_SAMPLES).fit_predict(
+        np.column_stack([x, y]), sample_weight=weight
+    )
+    print(json.dumps({"points": len(labels), "clusters": int(labels.max()) + 1}))
+
+
+def _reset_register(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for table in REGISTER_TABLES:
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+def _measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run a command; wall seconds and its peak resident memory (VmHWM, polled until exit)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak_kb = 0
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kb = max(peak_kb, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        last = (err.decode().strip().splitlines() or ["?"])[-1]
+        return {"error": f"exit {proc.returncode}: {last}", "seconds": seconds}
+    return {"seconds": seconds, "peak_mb": peak_kb / 1024, "out": out.decode()}
+
+
+def bench_cli(sizes: list[int], backend: str, repeat: int) -> None:
+    """``saferplaces hotspots compute`` end to end at each size, beside the anchor."""
+    saferplaces = str(Path(sys.executable).with_name("saferplaces"))
+    print(
+        f"hotspots compute end to end ({backend}), eps {EPS_M:g} m, min_samples {MIN_SAMPLES}; "
+        f"anchor: Parquet + Arrow group-by + weighted scikit-learn DBSCAN; best of {repeat}"
+    )
+    for rows in sizes:
+        url = _store_url(rows, backend)
+        points = _points_file(rows, url)
+        env = {
+            **os.environ,
+            "SAFERPLACES_DATABASE_URL": url,
+            "SAFERPLACES_DATA_DIR": str(points.parent / "var"),
+        }
+        results: dict[str, list[dict[str, Any]]] = {"first run": [], "re-run": [], "anchor": []}
+        for _ in range(repeat):
+            _reset_register(url)
+            results["first run"].append(
+                _measure([saferplaces, "hotspots", "compute", "--json"], env)
+            )
+            results["re-run"].append(_measure([saferplaces, "hotspots", "compute", "--json"], env))
+            results["anchor"].append(
+                _measure([sys.executable, str(Path(__file__)), "--anchor", str(points)], env)
+            )
+        best = {}
+        for name, runs in results.items():
+            ok = [r for r in runs if "error" not in r]
+            if not ok:
+                print(f"  {rows:>9,} {name:<10} FAILED: {runs[0]['error']}")
+                continue
+            best[name] = min(ok, key=lambda r: r["seconds"])
+        if "first run" in best:
+            summary = json.loads(best["first run"]["out"])
+            print(
+                f"  {rows:>9,} rows: {summary['params']['incidents']:,} incidents, "
+                f"{summary['n_hotspots']:,} hotspots"
+            )
+        for name, result in best.items():
+            ratio = ""
+            if name != "anchor" and "anchor" in best:
+                ratio = f"  ratio to the anchor {result['seconds'] / best['anchor']['seconds']:.2f}"
+            seconds, peak = result["seconds"], result["peak_mb"]
+            print(f"    {name:<10} {seconds:7.2f} s  peak {peak:6.0f} MB{ratio}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -215,7 +396,18 @@ def main() -> None:
     parser.add_argument("--plain-timeout", type=float, default=180.0)
     parser.add_argument("--plain-memory-gb", type=float, default=6.0)
     parser.add_argument("--skip-register", action="store_true")
+    parser.add_argument("--cli", action="store_true", help="hotspots compute end to end")
+    parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 5_000_000])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--anchor", metavar="PARQUET", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.anchor:
+        anchor(args.anchor)
+        return
+    if args.cli:
+        bench_cli(args.rows, args.backend, args.repeat)
+        return
 
     print(f"Hotspots: eps {EPS_M:g} m, min_samples {MIN_SAMPLES}, {args.locations:,} map points")
     ours = _run_child("hotspots", args.n, args.locations, timeout=600, memory_gb=0)

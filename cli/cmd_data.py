@@ -1,4 +1,4 @@
-"""``status``, ``samples``, ``hexes``, ``hotspots``, ``sites``, ``assessments``, ``coverage``."""
+"""``status``, ``samples``, ``hexes``, ``sites``, ``assessments``, ``coverage``, ``pack``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from cli.identity import resolve_actor
 from cli.store import store_engine
-from geo.schema import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, DEFAULT_RES, KINDS, RESOLUTIONS
+from geo.schema import DEFAULT_RES, KINDS, RESOLUTIONS
 
 if TYPE_CHECKING:
     from geo.disclosure import DisclosureProfile
@@ -94,21 +94,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     hexes.add_argument("--out", type=Path, help="file to write (default: standard output)")
     hexes.set_defaults(func=_hexes)
-
-    hot = subparsers.add_parser("hotspots", help="compute hotspots and read the register")
-    hsub = hot.add_subparsers(dest="hotspots_command", metavar="HOTSPOTS_COMMAND")
-    hsub.required = True
-    compute = hsub.add_parser("compute", help="run DBSCAN and update the register")
-    _add_filters(compute)
-    compute.add_argument("--eps-m", type=float, default=DEFAULT_EPS_M)
-    compute.add_argument("--min-samples", type=int, default=DEFAULT_MIN_SAMPLES)
-    compute.add_argument("--json", action="store_true", help="print JSON")
-    compute.set_defaults(func=_hotspots_compute)
-    lst = hsub.add_parser("list", help="list the register")
-    lst.add_argument("--active", action="store_true", help="currently active hotspots only")
-    lst.add_argument("--profile", choices=["internal", "publication", "custom"], default="internal")
-    lst.add_argument("--json", action="store_true", help="print JSON")
-    lst.set_defaults(func=_hotspots_list)
 
     for kind in ("sites", "assessments", "actions"):
         parser = subparsers.add_parser(kind, help=f"import or export {kind} (CSV/XLSX)")
@@ -231,95 +216,6 @@ def _hexes(args: argparse.Namespace) -> int:
         args.out.write_bytes(payload)
     else:
         sys.stdout.write(payload.decode("utf-8-sig"))
-    return 0
-
-
-def _hotspots_compute(args: argparse.Namespace) -> int:
-    from assessments import hotspot_runs
-
-    engine = store_engine()
-    summary = hotspot_runs.register_run(
-        engine,
-        actor=resolve_actor(args, engine),
-        filt=_filter(args, default_kinds=("incident",)),
-        eps_m=args.eps_m,
-        min_samples=args.min_samples,
-    )
-    if args.json:
-        print(json.dumps(summary.as_json()))
-    else:
-        print(
-            f"run {summary.run_id}: {summary.n_hotspots} hotspots ({summary.new} new, "
-            f"{summary.continued} continued, {summary.split} split, {summary.merged} merged, "
-            f"{summary.inactive} no longer active); a hotspot: at least {args.min_samples} "
-            f"incidents within {args.eps_m:g} metres of each other"
-        )
-    return 0
-
-
-def _hotspots_list(args: argparse.Namespace) -> int:
-    from sqlalchemy.orm import Session
-
-    from assessments import hotspot_runs
-    from assessments import register as hotspot_register
-    from geo.disclosure import protect_counts
-
-    profile = _profile(args)
-    with Session(store_engine()) as session:
-        frame = hotspot_register.list_register(session, active_only=args.active)
-    protected = protect_counts(frame["n_incidents"], profile)
-    frame = frame.assign(n_incidents=protected["label"])
-    columns = [
-        "id",
-        "name",
-        "source",
-        "status",
-        "active",
-        "n_incidents",
-        "districts",
-        "first_month",
-        "last_month",
-        "trend",
-        "trend_p",
-    ]
-    runs = hotspot_runs.run_history(store_engine())
-    last_run = None if runs.empty else runs.iloc[0]["parameters"]
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "profile": profile.describe(),
-                    "last_run": last_run,
-                    "hotspots": frame[columns].to_dict("records"),
-                },
-                default=str,
-            )
-        )
-    else:
-        import pandas as pd
-
-        from assessments.names import district_names
-        from geo.labels import district_names as in_words
-        from geo.labels import format_month, trend_label
-
-        names = district_names(store_engine())
-        words = pd.DataFrame(
-            {
-                "no.": frame["id"],
-                "place": frame["name"],
-                "status": frame["status"],
-                "active": frame["active"].map({True: "yes", False: "no"}),
-                "incidents": frame["n_incidents"],
-                "districts": frame["districts"].map(lambda d: in_words(d, names)),
-                "months": [
-                    f"{format_month(a)} to {format_month(b)}" if a and b else ""
-                    for a, b in zip(frame["first_month"], frame["last_month"], strict=True)
-                ],
-                "trend": frame["trend"].map(trend_label),
-            }
-        )
-        print(words.to_string(index=False))
-        print(profile.describe())
     return 0
 
 

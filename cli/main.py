@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "cli.cmd_app",
     "cli.cmd_import",
     "cli.cmd_data",
+    "cli.cmd_hotspots",
     "cli.cmd_users",
 ]
 

@@ -10,6 +10,13 @@ fraction of the time and memory, because the neighbourhood lists no longer repea
 No individual point is ever part of the output: a hotspot's outline is the union of its member H3
 cells (resolution 10 by default, about 130 m across) grown by a small buffer, and its centroid is
 the centroid of that outline.
+
+Sensitive kinds (missing-from and found-at locations) are never clustered as points: with
+``coarse_res`` the incidents are first counted in H3 cells of that resolution (7, about 5 km²),
+cells holding fewer than ``min_cell_count`` incidents are dropped whole (the suppression threshold),
+and DBSCAN runs on the remaining cells, a cell's neighbours being the cells next to it. Member
+cells, outlines, counts and profiles are then built from those cells only, so nothing finer than
+the coarse resolution, and nothing from a cell below the threshold, reaches the result.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from h3ronpy import vector
 from pyproj import Transformer
@@ -29,6 +37,7 @@ from sklearn.cluster import DBSCAN
 
 from geo._errors import InputError
 from geo.cells import cells_to_parent, points_to_cells
+from geo.profiles import NO_FLAG, NOT_RECORDED, PROFILE_DIMENSIONS, WEEKDAYS
 from geo.schema import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, FINE_RES
 from geo.trend import mann_kendall
 
@@ -67,6 +76,8 @@ HOTSPOT_COLUMNS: Final[tuple[str, ...]] = (
     "trend_p",
     "trend_tau",
     "trend_slope",
+    "profiles",
+    "key_sums",
     "eps_m",
     "min_samples",
     "cell_res",
@@ -93,8 +104,8 @@ def _transformer(src: str, dst: str) -> Transformer:
 def project_to_bng(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Project WGS84 points to British National Grid metres, quantised to 1 cm.
 
-    The quantisation makes "the same location" exact: points that project to the same centimetre
-    are one location for :func:`label_points`, and DBSCAN on these coordinates is the reference.
+    The quantisation makes distances reproducible: DBSCAN on these coordinates is the reference
+    that :func:`label_points` equals.
 
     Parameters
     ----------
@@ -150,32 +161,39 @@ def _located(frame: pd.DataFrame) -> np.ndarray:
     return np.isfinite(lat) & np.isfinite(lon)
 
 
-def _cluster(
-    x: np.ndarray,
-    y: np.ndarray,
+def _locations(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct coordinates: each point's location code (int32), each location's first point.
+
+    ``factorize`` keeps the order of first appearance: DBSCAN then meets clusters in the same
+    order as on all points, so even border points shared by two clusters get the same label.
+    A coordinate pair is hashed as one complex number (exact, no rounding).
+    """
+    pairs = np.empty(len(lat), dtype=np.complex128)
+    pairs.real = lat
+    pairs.imag = lon
+    codes, uniques = pd.factorize(pairs, sort=False)
+    del pairs
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    small = np.int32 if len(uniques) < 2**31 else np.int64
+    return codes.astype(small), first
+
+
+def _cluster_locations(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    weight: np.ndarray,
     *,
     eps_m: float,
     min_samples: int,
     n_jobs: int | None,
     metric: Metric = "bng",
-    lat: np.ndarray | None = None,
-    lon: np.ndarray | None = None,
-) -> tuple[np.ndarray, int]:
-    """Weighted DBSCAN on distinct locations; return per-point labels and the location count."""
-    if len(x) == 0:
-        return np.empty(0, dtype=np.int64), 0
-    xi = np.rint(x / _QUANTUM_M).astype(np.int64)
-    yi = np.rint(y / _QUANTUM_M).astype(np.int64)
-    key = xi * np.int64(1 << 32) + yi  # injective while |northing| < 21,000 km
-    # factorize keeps the order of first appearance: DBSCAN then meets clusters in the same
-    # order as on all points, so even border points shared by two clusters get the same label
-    codes, uniques = pd.factorize(key, sort=False)
-    n_loc = len(uniques)
-    first = np.empty(n_loc, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    weight = np.bincount(codes, minlength=n_loc).astype(np.float64)
-    if metric == "haversine" and lat is not None and lon is not None:
-        coords = np.radians(np.column_stack([lat[first], lon[first]]))
+) -> np.ndarray:
+    """Weighted DBSCAN on distinct locations (``weight`` incidents each); one label each."""
+    if len(lat) == 0:
+        return np.empty(0, dtype=np.int64)
+    if metric == "haversine":
+        coords = np.radians(np.column_stack([lat, lon]))
         model = DBSCAN(
             eps=eps_m / EARTH_RADIUS_M,
             min_samples=min_samples,
@@ -184,10 +202,34 @@ def _cluster(
             n_jobs=n_jobs,
         )
     else:
-        coords = np.column_stack([x[first], y[first]])
+        coords = np.column_stack(project_to_bng(lat, lon))
         model = DBSCAN(eps=eps_m, min_samples=min_samples, algorithm="kd_tree", n_jobs=n_jobs)
-    loc_labels = model.fit(coords, sample_weight=weight).labels_
-    return loc_labels[codes].astype(np.int64), n_loc
+    return model.fit(coords, sample_weight=weight.astype(np.float64)).labels_.astype(np.int64)
+
+
+def _cluster_cells(cells: np.ndarray, weight: np.ndarray, *, min_samples: int) -> np.ndarray:
+    """DBSCAN on H3 cells: a cell's neighbours are itself and the cells next to it.
+
+    ``weight`` is each cell's number of incidents; a cell is core when it and its neighbours hold
+    at least ``min_samples``. Returns one label per cell (-1: noise).
+    """
+    from h3ronpy import grid_disk
+    from scipy import sparse
+
+    n = len(cells)
+    disks = pa.array(grid_disk(pa.array(cells.view(np.uint64)), 1, flatten=False))
+    lengths = np.asarray(pc.list_value_length(disks), dtype=np.int64)
+    ring = np.asarray(pc.list_flatten(disks).cast(pa.uint64())).view(np.int64)
+    owner = np.repeat(np.arange(n), lengths)
+    order = np.argsort(cells, kind="stable")
+    pos = np.searchsorted(cells[order], ring)
+    pos = np.minimum(pos, n - 1)
+    found = cells[order][pos] == ring
+    rows, cols = owner[found], order[pos[found]]
+    # distances: 1 between neighbours, the diagonal set by DBSCAN itself
+    graph = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    model = DBSCAN(eps=1.0, min_samples=min_samples, metric="precomputed")
+    return model.fit(graph, sample_weight=weight.astype(np.float64)).labels_.astype(np.int64)
 
 
 def label_points(
@@ -200,12 +242,13 @@ def label_points(
 ) -> pd.Series:
     """Label every incident with its DBSCAN hotspot, in metres on the British National Grid.
 
-    Distinct locations are clustered once, weighted by how many incidents they hold. With the
-    same (1 cm quantised) coordinates this equals scikit-learn's DBSCAN on all points: a location
-    is core exactly when each of its duplicates is (same neighbourhood, weights summing to the
-    same count), the clusters are the same connected sets of core points, and because locations
-    keep the order in which they first appear, clusters are expanded in the same order, so border
-    points and label numbers agree too.
+    Distinct locations (identical latitude and longitude) are clustered once, weighted by how
+    many incidents they hold. On the same (1 cm quantised) projected coordinates this equals
+    scikit-learn's DBSCAN on all points: a location is core exactly when each of its duplicates
+    is (same neighbourhood, weights summing to the same count), the clusters are the same
+    connected sets of core points, and because locations keep the order in which they first
+    appear, clusters are expanded in the same order, so border points and label numbers agree
+    too. Only the distinct locations are projected.
 
     Parameters
     ----------
@@ -240,23 +283,28 @@ def label_points(
     if ok.any():
         lat = incidents["lat"].to_numpy(dtype=np.float64, na_value=np.nan)[ok]
         lon = incidents["lon"].to_numpy(dtype=np.float64, na_value=np.nan)[ok]
-        x, y = project_to_bng(lat, lon)
-        labels[ok], _ = _cluster(
-            x,
-            y,
+        codes, first = _locations(lat, lon)
+        loc_labels = _cluster_locations(
+            lat[first],
+            lon[first],
+            np.bincount(codes, minlength=len(first)),
             eps_m=eps_m,
             min_samples=int(min_samples),
             n_jobs=n_jobs,
             metric=metric,
-            lat=lat,
-            lon=lon,
         )
+        labels[ok] = loc_labels[codes]
     return pd.Series(labels, index=incidents.index, name="hotspot_label")
 
 
 def _month_numbers(frame: pd.DataFrame) -> np.ndarray:
-    """Months as ``year * 12 + month - 1`` integers (so consecutive months differ by one)."""
+    """Months as ``year * 12 + month - 1`` integers (so consecutive months differ by one).
+
+    Integer months are taken to be such numbers already (the store's loader gives them).
+    """
     month = frame["month"]
+    if pd.api.types.is_integer_dtype(month.dtype):
+        return month.to_numpy(dtype=np.int64)
     if isinstance(month.dtype, pd.PeriodDtype):
         month = month.dt.to_timestamp()
     parsed = pd.to_datetime(month.astype("str") if month.dtype == object else month)
@@ -273,20 +321,68 @@ def _empty_result(parameters: dict[str, Any]) -> gpd.GeoDataFrame:
     return result
 
 
+#: Hotspots outlined at a time (bounds the memory of the intermediate geometries).
+_OUTLINE_BATCH: Final[int] = 4_096
+
+
 def _outlines(
-    groups: list[np.ndarray], *, buffer_m: float
+    member_cells: np.ndarray, bounds: np.ndarray, *, buffer_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of each group's cells, buffered in metres: WGS84 outlines, m² and BNG centroids."""
-    parts = []
-    for cells in groups:  # one Rust call per hotspot links its cells into polygons
-        wkb = vector.cells_to_wkb_polygons(pa.array(cells.view(np.uint64)), link_cells=True)
-        polygons = shapely.from_wkb(np.asarray(pa.array(wkb).to_pylist(), dtype=object))
-        parts.append(polygons[0] if len(polygons) == 1 else shapely.multipolygons(polygons))
+    """Union of each hotspot's cells, buffered in metres: WGS84 outlines, m² and BNG centroids.
+
+    ``member_cells[bounds[i]:bounds[i + 1]]`` are hotspot ``i``'s cells. Hotspots are outlined
+    a batch at a time; see :func:`_outline_batch`.
+    """
+    n = len(bounds) - 1
+    outlines = np.empty(n, dtype=object)
+    area = np.empty(n, dtype=np.float64)
+    centroids = np.empty(n, dtype=object)
+    for start in range(0, n, _OUTLINE_BATCH):
+        stop = min(start + _OUTLINE_BATCH, n)
+        part = bounds[start : stop + 1]
+        cells = member_cells[part[0] : part[-1]]
+        outlines[start:stop], area[start:stop], centroids[start:stop] = _outline_batch(
+            cells, part - part[0], buffer_m=buffer_m
+        )
+    return outlines, area, centroids
+
+
+def _outline_batch(
+    member_cells: np.ndarray, bounds: np.ndarray, *, buffer_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Outline a batch of hotspots.
+
+    Every cell's hexagon is made in one call; hotspots of one cell take it as it is, the others
+    are unioned in C (a coverage union, as H3 cells share their edges exactly), hotspots of
+    similar size together (a padded 2-D array reduced along its rows).
+    """
+    unique, inverse = np.unique(member_cells, return_inverse=True)
+    wkb = vector.cells_to_wkb_polygons(pa.array(unique.view(np.uint64)), link_cells=False)
+    hexagons = shapely.from_wkb(pa.array(wkb).to_numpy(zero_copy_only=False))
+    polygons = hexagons[inverse]
+    sizes = np.diff(bounds)
+    parts = np.empty(len(sizes), dtype=object)
+    single = sizes == 1
+    parts[single] = polygons[bounds[:-1][single]]
+    several = np.flatnonzero(sizes > 1)
+    if len(several):
+        # buckets of hotspots whose sizes lie within a factor of two pad to at most twice the cells
+        bucket = np.floor(np.log2(sizes[several])).astype(np.int64)
+        for b in np.unique(bucket):
+            spots = several[bucket == b]
+            width = int(sizes[spots].max())
+            offsets = np.arange(width)
+            index = bounds[spots][:, None] + offsets[None, :]
+            valid = offsets[None, :] < sizes[spots][:, None]
+            grid = np.full(index.shape, None, dtype=object)
+            grid[valid] = polygons[index[valid]]
+            parts[spots] = shapely.coverage_union_all(grid, axis=1)
+    del polygons, hexagons
     to_bng = _transformer(_WGS84, _BNG)
     projected = shapely.transform(
-        np.asarray(parts, dtype=object),
-        lambda xy: np.column_stack(to_bng.transform(xy[:, 0], xy[:, 1])),
+        parts, lambda xy: np.column_stack(to_bng.transform(xy[:, 0], xy[:, 1]))
     )
+    del parts
     if buffer_m > 0:
         projected = shapely.buffer(projected, buffer_m, quad_segs=4)
     to_wgs84 = _transformer(_BNG, _WGS84)
@@ -294,6 +390,128 @@ def _outlines(
         projected, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
     )
     return outlines, shapely.area(projected), shapely.centroid(projected)
+
+
+def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes and their values (categoricals reuse their codes; missing is its own code)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        names = list(series.cat.categories)
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(names), codes)
+            names.append(None)
+        return codes, names
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    return codes.astype(np.int64, copy=False), list(uniques)
+
+
+def _sorted_codes(values: pd.Series, missing: str) -> tuple[np.ndarray, list[str]]:
+    """Codes that follow the sorted text of the values (missing values read ``missing``)."""
+    codes, raw = _codes(values)
+    labels = [str(v) if _recorded(v) else missing for v in raw]
+    names, relabel = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+    if len(raw) == 0:
+        return codes, []
+    return relabel.astype(np.int32)[codes], [str(n) for n in names]
+
+
+def _tally(
+    rank: np.ndarray, codes: np.ndarray, n_spots: int, n_values: int, weights: np.ndarray | None
+) -> np.ndarray:
+    index = rank.astype(np.int64) * n_values
+    index += codes
+    flat = np.bincount(index, weights=weights, minlength=n_spots * n_values)
+    return flat.reshape(n_spots, n_values).astype(np.int64)
+
+
+def _recorded(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value)) and value != ""
+
+
+def _profile_matrices(
+    frame: pd.DataFrame, slot: np.ndarray, n_spots: int, keys: np.ndarray | None
+) -> dict[str, tuple[list[str], np.ndarray, np.ndarray | None]]:
+    """Per profile dimension: bucket names and (hotspots x buckets) counts (and key sums).
+
+    ``slot`` is each row's hotspot rank plus one (0: in no hotspot). A dimension whose column is
+    absent, or holds nothing for any member incident, is left out.
+    """
+    out: dict[str, tuple[list[str], np.ndarray, np.ndarray | None]] = {}
+    for dim in PROFILE_DIMENSIONS:
+        if dim == "weekday" and "weekday" not in frame.columns and "date" in frame.columns:
+            dates = pd.to_datetime(frame["date"], errors="coerce")
+            column = pd.Series(dates.dt.dayofweek.fillna(-1).to_numpy(dtype=np.int64))
+        elif dim in frame.columns:
+            column = frame[dim]
+        else:
+            continue
+        codes, names = _codes(column)
+        if dim in ("hour", "weekday"):
+            labels = []
+            for name in names:
+                number = -1 if not _recorded(name) else int(name)
+                if dim == "hour":
+                    labels.append(f"{number:02d}" if 0 <= number <= 23 else NOT_RECORDED)
+                else:
+                    labels.append(WEEKDAYS[number] if 0 <= number <= 6 else NOT_RECORDED)
+        elif dim == "flags":
+            labels = [str(n) if _recorded(n) else "" for n in names]
+        else:
+            labels = [str(n) if _recorded(n) else NOT_RECORDED for n in names]
+        counts = _tally(slot, codes, n_spots + 1, len(names), None)[1:]
+        key_sums = (
+            _tally(slot, codes, n_spots + 1, len(names), keys)[1:] if keys is not None else None
+        )
+        if dim == "flags":
+            # a set of flags counts once under each flag it holds; no flag is "none"
+            sets = [[f for f in label.strip(",").split(",") if f] for label in labels]
+            flag_names = sorted({f for flags in sets for f in flags})
+            columns = [*flag_names, NO_FLAG]
+            spread = np.zeros((len(labels), len(columns)), dtype=np.int64)
+            for i, flags in enumerate(sets):
+                for f in flags:
+                    spread[i, flag_names.index(f)] = 1
+                if not flags:
+                    spread[i, -1] = 1
+            counts = counts @ spread
+            key_sums = key_sums @ spread if key_sums is not None else None
+            labels = columns
+            if not flag_names:
+                continue  # no member incident carries a flag: nothing to profile
+        else:
+            # merge labels that name the same bucket (e.g. several spellings of "not recorded")
+            unique_labels, where = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+            if len(unique_labels) < len(labels):
+                merge = np.zeros((len(labels), len(unique_labels)), dtype=np.int64)
+                merge[np.arange(len(labels)), where] = 1
+                counts = counts @ merge
+                key_sums = key_sums @ merge if key_sums is not None else None
+                labels = [str(u) for u in unique_labels]
+            if dim != "kind" and set(labels) <= {NOT_RECORDED}:
+                continue  # the source records nothing of this dimension
+        out[dim] = (labels, counts, key_sums)
+    return out
+
+
+def _profile_dicts(
+    matrices: dict[str, tuple[list[str], np.ndarray, np.ndarray | None]], n_spots: int
+) -> tuple[list[dict[str, dict[str, int]]], list[dict[str, dict[str, int]]]]:
+    profiles: list[dict[str, dict[str, int]]] = [{} for _ in range(n_spots)]
+    keys: list[dict[str, dict[str, int]]] = [{} for _ in range(n_spots)]
+    for dim, (labels, counts, key_sums) in matrices.items():
+        rows, cols = np.nonzero(counts)
+        values = counts[rows, cols].tolist()
+        key_values = key_sums[rows, cols].tolist() if key_sums is not None else None
+        for i in range(n_spots):
+            profiles[i][dim] = {}
+            if key_sums is not None:
+                keys[i][dim] = {}
+        for j, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+            profiles[r][dim][labels[c]] = values[j]
+            if key_values is not None:
+                keys[r][dim][labels[c]] = key_values[j]
+    return profiles, keys
 
 
 def find_hotspots(
@@ -306,6 +524,8 @@ def find_hotspots(
     alpha: float = 0.05,
     metric: Metric = "bng",
     n_jobs: int | None = None,
+    coarse_res: int | None = None,
+    min_cell_count: int = 1,
 ) -> gpd.GeoDataFrame:
     """Find DBSCAN hotspots and describe each one.
 
@@ -315,8 +535,11 @@ def find_hotspots(
     ----------
     incidents
         An incident frame (:data:`geo.schema.INCIDENT_COLUMNS`): needs ``lat``, ``lon``,
-        ``month`` and ``category``; uses ``h3_cell`` (stored fine cells) and ``district_code``
-        when present. Rows without coordinates are ignored.
+        ``month`` (dates, or month numbers ``year * 12 + month - 1``) and ``category``; uses
+        ``h3_cell`` (stored fine cells) and ``district_code`` when present, the profile columns
+        ``kind``, ``age_band``, ``flags``, ``hour`` and ``weekday`` (or ``date``) when present,
+        and ``record_key`` (disclosure record keys) when present. Rows without coordinates are
+        ignored.
     eps_m, min_samples, metric
         DBSCAN parameters, see :func:`label_points`.
     cell_res
@@ -327,19 +550,30 @@ def find_hotspots(
         Significance level of the Mann-Kendall trend on monthly counts.
     n_jobs
         Parallel jobs for the neighbour search.
+    coarse_res
+        For sensitive kinds: cluster H3 cells of this resolution instead of points (neighbours:
+        adjacent cells; ``eps_m`` and ``cell_res`` are not used), after dropping every cell with
+        fewer than ``min_cell_count`` incidents. Nothing finer than ``coarse_res`` is returned.
+    min_cell_count
+        With ``coarse_res``: the suppression threshold every cell must reach to be used at all.
 
     Returns
     -------
     geopandas.GeoDataFrame
         One row per hotspot (largest first, index 0..n-1) with the columns of
         :data:`HOTSPOT_COLUMNS`: the provisional DBSCAN ``label``; ``n_incidents`` and
-        ``n_locations`` (distinct coordinates); the outline's centroid; ``area_m2`` of the
-        outline; ``districts`` (sorted list of district codes touched); ``first_month`` and
-        ``last_month`` (``YYYY-MM``); ``by_category`` and ``by_month`` (dicts of counts, every
-        month of the input's period included, zeros too); ``cells`` (sorted ``int64`` member cells
-        at ``cell_res``); the Mann-Kendall trend of monthly counts over the input's whole period
-        (``trend_direction``, ``trend_p``, ``trend_tau``, ``trend_slope`` in incidents per
-        month); and the parameters used. ``attrs["parameters"]`` repeats them with the input size.
+        ``n_locations`` (distinct coordinates; member cells with ``coarse_res``); the outline's
+        centroid; ``area_m2`` of the outline; ``districts`` (sorted list of district codes
+        touched); ``first_month`` and ``last_month`` (``YYYY-MM``); ``by_category`` and
+        ``by_month`` (dicts of counts, every month of the input's period included, zeros too);
+        ``cells`` (sorted ``int64`` member cells at ``cell_res``); the Mann-Kendall trend of
+        monthly counts over the input's whole period (``trend_direction``, ``trend_p``,
+        ``trend_tau``, ``trend_slope`` in incidents per month); ``profiles`` (per dimension of
+        :data:`PROFILE_DIMENSIONS` the input records, counts by value: age band, flag, hour
+        ``00``-``23``, weekday, kind, with ``not recorded`` and, for flags, ``none``);
+        ``key_sums`` (with ``record_key``: the sums of record keys of ``n_incidents``,
+        ``by_category``, ``by_month`` and ``profiles``, for the cell key method; else empty);
+        and the parameters used. ``attrs["parameters"]`` repeats them with the input size.
 
     Examples
     --------
@@ -358,6 +592,12 @@ def find_hotspots(
     if buffer_m < 0:
         msg = f"the outline buffer must be zero or more metres, not {buffer_m!r}"
         raise InputError(msg)
+    if coarse_res is not None:
+        _check_parameters(eps_m, min_samples, coarse_res, metric=metric)
+        if int(min_cell_count) != min_cell_count or min_cell_count < 1:
+            msg = f"the cell threshold must be a whole number, at least 1, not {min_cell_count!r}"
+            raise InputError(msg)
+        cell_res = int(coarse_res)
     parameters: dict[str, Any] = {
         "eps_m": float(eps_m),
         "min_samples": int(min_samples),
@@ -368,7 +608,11 @@ def find_hotspots(
         "crs_metres": _BNG,
         "n_input": len(incidents),
     }
-    located = incidents.loc[_located(incidents)]
+    if coarse_res is not None:
+        parameters["coarse_res"] = int(coarse_res)
+        parameters["min_cell_count"] = int(min_cell_count)
+    ok = _located(incidents)
+    located = incidents if ok.all() else incidents.loc[ok]
     parameters["n_located"] = len(located)
     if located.empty:
         return _empty_result(parameters)
@@ -378,44 +622,61 @@ def find_hotspots(
     month_numbers = _month_numbers(located)
     first_number = int(month_numbers.min())
     n_months = int(month_numbers.max()) - first_number + 1
-    x, y = project_to_bng(lat, lon)
-    labels, n_loc = _cluster(
-        x,
-        y,
-        eps_m=eps_m,
-        min_samples=int(min_samples),
-        n_jobs=n_jobs,
-        metric=metric,
-        lat=lat,
-        lon=lon,
+    month_pos = (month_numbers - first_number).astype(np.int32)
+    del month_numbers
+    # Everything is counted per distinct location first: a location's incidents share its label,
+    # its cells and (as imported) its district; per-row work is a few integer arrays.
+    loc_codes, loc_first = _locations(lat, lon)
+    loc_lat, loc_lon = lat[loc_first], lon[loc_first]
+    weight = np.bincount(loc_codes, minlength=len(loc_first))
+    fine = (
+        located["h3_cell"].to_numpy(dtype=np.int64)[loc_first]
+        if "h3_cell" in located.columns and located["h3_cell"].notna().all()
+        else None
     )
-    parameters["n_locations"] = n_loc
-    member = labels >= 0
-    if not member.any():
+    if coarse_res is not None:
+        if fine is None:
+            fine = points_to_cells(loc_lat, loc_lon, res=FINE_RES)
+        loc_cells = cells_to_parent(fine, int(coarse_res))
+        cell_codes, cell_values = pd.factorize(loc_cells)
+        cell_weight = np.bincount(cell_codes, weights=weight, minlength=len(cell_values))
+        kept = cell_weight >= min_cell_count  # the threshold, applied to every cell
+        cell_labels = np.full(len(cell_values), -1, dtype=np.int64)
+        if kept.any():
+            cell_labels[kept] = _cluster_cells(
+                cell_values.astype(np.int64)[kept], cell_weight[kept], min_samples=int(min_samples)
+            )
+        loc_labels = cell_labels[cell_codes]
+        parameters["n_locations"] = int(kept.sum())
+    else:
+        loc_labels = _cluster_locations(
+            loc_lat,
+            loc_lon,
+            weight,
+            eps_m=eps_m,
+            min_samples=int(min_samples),
+            n_jobs=n_jobs,
+            metric=metric,
+        )
+        parameters["n_locations"] = len(loc_first)
+    in_spot = loc_labels >= 0
+    if not in_spot.any():
         return _empty_result(parameters)
 
-    lab = labels[member]
-    if "h3_cell" in located.columns and located["h3_cell"].notna().all():
-        fine = located["h3_cell"].to_numpy(dtype=np.int64)[member]
-    else:
-        fine = points_to_cells(lat[member], lon[member], res=FINE_RES)
-    # the fine cell's parent, as for stored cells (H3 parents do not nest points exactly)
-    cells = cells_to_parent(fine, cell_res)
-
-    # rank hotspots by size (largest first) and count everything with bincount on ranks
-    sizes = np.bincount(lab)
+    # rank hotspots by size (largest first): rank per location, then per incident (-1: none)
+    sizes = np.bincount(loc_labels[in_spot], weights=weight[in_spot]).astype(np.int64)
     order = np.argsort(-sizes, kind="stable")
     order = order[sizes[order] > 0]
     n_spots = len(order)
-    rank_of = np.empty(len(sizes), dtype=np.int64)
-    rank_of[order] = np.arange(n_spots)
-    rank = rank_of[lab]
+    rank_of = np.full(len(sizes), -1, dtype=np.int32)
+    rank_of[order] = np.arange(n_spots, dtype=np.int32)
+    loc_rank = np.where(in_spot, rank_of[np.maximum(loc_labels, 0)], -1).astype(np.int32)
     counts = sizes[order]
+    # shifted by one so the incidents outside any hotspot count in a row 0 that is dropped
+    row_slot = loc_rank[loc_codes] + 1
+    del loc_codes
 
-    month_pos = month_numbers[member] - first_number
-    monthly = np.bincount(rank * n_months + month_pos, minlength=n_spots * n_months).reshape(
-        n_spots, n_months
-    )
+    monthly = _tally(row_slot, month_pos, n_spots + 1, n_months, None)[1:]
     trend = mann_kendall(monthly, alpha=alpha)
     month_names = [
         f"{(first_number + i) // 12:04d}-{(first_number + i) % 12 + 1:02d}" for i in range(n_months)
@@ -425,44 +686,68 @@ def find_hotspots(
     last_month = [month_names[n_months - 1 - i] for i in seen[:, ::-1].argmax(axis=1)]
     by_month = [dict(zip(month_names, row, strict=True)) for row in monthly.tolist()]
 
-    category_codes, category_names = pd.factorize(
-        located["category"].fillna("unknown").astype("str").to_numpy(dtype=object)[member],
-        sort=True,
-    )
-    n_cat = len(category_names)
-    by_cat = np.bincount(rank * n_cat + category_codes, minlength=n_spots * n_cat).reshape(
-        n_spots, n_cat
-    )
-    names = [str(c) for c in category_names]
+    category_codes, names = _sorted_codes(located["category"], "unknown")
+    n_cat = len(names)
+    by_cat = _tally(row_slot, category_codes, n_spots + 1, n_cat, None)[1:]
     cat_order = np.argsort(-by_cat, axis=1, kind="stable")  # most first, then by name
     by_category = [
         {names[c]: int(row[c]) for c in cols if row[c] > 0}
         for row, cols in zip(by_cat.tolist(), cat_order.tolist(), strict=True)
     ]
 
-    loc_key = np.rint(x[member] / _QUANTUM_M).astype(np.int64) * np.int64(1 << 32) + np.rint(
-        y[member] / _QUANTUM_M
-    ).astype(np.int64)
-    loc_codes, loc_uniques = pd.factorize(loc_key)
-    loc_pairs = np.unique(rank * len(loc_uniques) + loc_codes)
-    n_locations = np.bincount(loc_pairs // len(loc_uniques), minlength=n_spots)
-
-    cell_codes, cell_uniques = pd.factorize(cells, sort=True)
-    cell_pairs = np.unique(rank * len(cell_uniques) + cell_codes)  # sorted by rank, then cell
-    bounds = np.searchsorted(cell_pairs // len(cell_uniques), np.arange(n_spots + 1))
-    member_cells = cell_uniques.astype(np.int64)[cell_pairs % len(cell_uniques)]
+    member_locs = np.flatnonzero(in_spot)
+    n_locations = np.bincount(loc_rank[member_locs], minlength=n_spots)
+    if coarse_res is not None:
+        spot_cells = loc_cells[member_locs]
+    elif fine is not None:
+        spot_cells = cells_to_parent(fine[member_locs], cell_res)
+    else:
+        # one H3 call per distinct member location; the fine cell's parent, as for stored cells
+        # (H3 parents do not nest points exactly)
+        fine_member = points_to_cells(loc_lat[member_locs], loc_lon[member_locs], res=FINE_RES)
+        spot_cells = cells_to_parent(fine_member, cell_res)
+    cell_codes2, cell_uniques = pd.factorize(spot_cells, sort=True)
+    pairs = np.unique(loc_rank[member_locs].astype(np.int64) * len(cell_uniques) + cell_codes2)
+    bounds = np.searchsorted(pairs // len(cell_uniques), np.arange(n_spots + 1))
+    member_cells = cell_uniques.astype(np.int64)[pairs % len(cell_uniques)]
     cell_lists = [member_cells[s:e] for s, e in itertools.pairwise(bounds)]
 
     districts: list[list[str]] = [[] for _ in range(n_spots)]
     if "district_code" in located.columns:
-        district = located["district_code"].to_numpy(dtype=object)[member]
-        known = pd.notna(district)
-        d_codes, d_names = pd.factorize(np.asarray(district[known], dtype=object), sort=True)
-        d_pairs = np.unique(rank[known] * max(len(d_names), 1) + d_codes)
-        for pair in d_pairs.tolist():
-            districts[pair // len(d_names)].append(str(d_names[pair % len(d_names)]))
+        d_codes, d_names = _sorted_codes(located["district_code"], "")
+        touched = _tally(row_slot, d_codes, n_spots + 1, len(d_names), None)[1:]
+        spots, which = np.nonzero(touched)  # by hotspot, then district code
+        for spot, code in zip(spots.tolist(), which.tolist(), strict=True):
+            if d_names[code]:
+                districts[spot].append(d_names[code])
 
-    outlines, area, centroids_bng = _outlines(cell_lists, buffer_m=buffer_m)
+    keys = (
+        pd.to_numeric(located["record_key"], errors="coerce").fillna(0).to_numpy()
+        if "record_key" in located.columns
+        else None
+    )
+    matrices = _profile_matrices(located, row_slot, n_spots, keys)
+    profiles, profile_keys = _profile_dicts(matrices, n_spots)
+    if keys is not None:
+        key_total = _tally(row_slot, np.zeros(len(row_slot), np.int32), n_spots + 1, 1, keys)[1:, 0]
+        key_month = _tally(row_slot, month_pos, n_spots + 1, n_months, keys)[1:]
+        key_cat = _tally(row_slot, category_codes, n_spots + 1, n_cat, keys)[1:]
+        key_sums: list[dict[str, Any]] = [
+            {
+                "n_incidents": int(key_total[i]),
+                "by_month": dict(zip(month_names, key_month[i].tolist(), strict=True)),
+                "by_category": {
+                    names[c]: int(key_cat[i, c]) for c in range(n_cat) if by_cat[i, c] > 0
+                },
+                "profiles": profile_keys[i],
+            }
+            for i in range(n_spots)
+        ]
+    else:
+        key_sums = [{} for _ in range(n_spots)]
+    del row_slot, month_pos, category_codes
+
+    outlines, area, centroids_bng = _outlines(member_cells, bounds, buffer_m=buffer_m)
     centroid_lon, centroid_lat = _transformer(_BNG, _WGS84).transform(
         shapely.get_x(centroids_bng), shapely.get_y(centroids_bng)
     )
@@ -485,6 +770,8 @@ def find_hotspots(
             "trend_p": trend["p"].to_numpy(),
             "trend_tau": trend["tau"].to_numpy(),
             "trend_slope": trend["slope"].to_numpy(),
+            "profiles": profiles,
+            "key_sums": key_sums,
             "eps_m": float(eps_m),
             "min_samples": int(min_samples),
             "cell_res": int(cell_res),

@@ -28,8 +28,9 @@ __all__ = [
 #: Kinds of record. ``missing_from`` and ``found_at`` are the locations of missing episodes.
 KINDS: Final[tuple[str, ...]] = ("incident", "missing_from", "found_at")
 
-#: Kinds never shown finer than the coarse disclosure resolution.
-SENSITIVE_KINDS: Final[frozenset[str]] = frozenset({"missing_from"})
+#: Kinds never shown finer than the coarse disclosure resolution: the locations of missing
+#: episodes (where a child went missing from, and where they were found).
+SENSITIVE_KINDS: Final[frozenset[str]] = frozenset({"missing_from", "found_at"})
 
 #: The H3 resolution stored for every incident (edge about 9 m); coarser cells are its parents.
 FINE_RES: Final[int] = 12

@@ -145,9 +145,13 @@ def import_frame(engine: Engine, frame, path: Path, **kwargs):  # type: ignore[n
         "kind": "kind",
         "flags": "flags",
         "age_band": "age_band",
+        "date": "date",
+        "hour": "hour",
     }
     out = frame[[c for c in columns if c in frame]].rename(columns=columns).copy()
     out["month"] = pd.to_datetime(out["month"]).dt.strftime("%Y-%m")
+    if "date" in out:
+        out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
     if "flags" in out:
         out["flags"] = out["flags"].fillna("").str.strip(",").str.replace(",", ";")
     out.to_csv(path, index=False)

@@ -1,0 +1,83 @@
+"""The register's scopes, profiles and runs on the Hotspots page, and repeat locations on
+Performance (the samples: a whole-area register of incidents and a missing-from register)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assessments.samples import load_samples
+
+ROOT = Path(__file__).resolve().parents[2]
+WHOLE_AREA = "incidents; all districts; last 12 months"
+MISSING = "missing-from locations; all districts; last 12 months"
+
+
+@pytest.fixture
+def sample_store(configured):
+    load_samples(configured)
+    return configured
+
+
+def _hotspots_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/hotspots.py").run()
+    assert not at.exception
+    return at
+
+
+def test_every_hotspot_shows_its_scope_in_the_table_and_the_csv(sample_store):
+    at = _hotspots_page()
+    table = at.dataframe[0].value
+    assert set(table["scope"]) == {WHOLE_AREA, MISSING, "named by the panel (not from a run)"}
+    assert "times back" in table.columns
+    # the CSV download is this table (to_safe_csv of it), scope column included
+    assert any(b.label == "Download the list (CSV)" for b in at.get("download_button"))
+
+
+def test_the_register_can_be_narrowed_to_one_scope(sample_store):
+    at = _hotspots_page()
+    choose = next(s for s in at.selectbox if s.label.startswith("Scope"))
+    assert choose.options[0] == "every scope"
+    assert {WHOLE_AREA, MISSING} <= set(choose.options)
+    choose.select(MISSING).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["scope"]) == {MISSING}
+    assert len(table) == 6
+
+
+def test_hotspot_detail_shows_protected_profiles_and_the_runs_that_found_it(sample_store):
+    at = _hotspots_page()
+    assert any(t.value.startswith("Scope: ") for t in at.text)
+    labels = [t.label for t in at.tabs]
+    # the synthetic incidents record ages, flags, hours and dates: every profile is there
+    assert labels[:5] == [
+        "Age bands",
+        "Exploitation flags",
+        "Hour of day",
+        "Day of the week",
+        "Kinds",
+    ]
+    frames = [d.value for d in at.dataframe]
+    profile_tables = [f for f in frames if list(f.columns) == ["incidents"]]
+    for frame in profile_tables:  # counts are labels: rounded to 5, or "fewer than 5"
+        for label in frame["incidents"]:
+            assert label == "fewer than 5" or int(label) % 5 == 0
+    runs = next(f for f in frames if "relation" in f.columns)
+    assert set(runs["relation"]) <= {"new", "continued", "split-from", "merged-from", "recurred"}
+
+
+def test_performance_shows_the_repeat_location_rate(sample_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/performance.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Places found by runs"] == "12"  # 6 places of incidents, 6 of missing-from
+    assert metrics["Places that recurred"] == "0"
+    assert metrics["Repeat-location rate (%)"] == "0.0"
+    repeats = next(d.value for d in at.dataframe if "recurred" in d.value.columns)
+    assert repeats["scope"].tolist() == [WHOLE_AREA, MISSING, "all scopes"]
+    assert repeats["places"].tolist() == [6, 6, 12]
