@@ -10,11 +10,14 @@ Rules (also in the README):
    count shown is ``count + PTABLE[min(count, cap), cell key]`` (:func:`ptable`). The same set of
    records always gets the same noise however the question is phrased (a union of months, of
    categories, a parent hexagon), so repeating or overlapping queries does not average it away,
-   and a difference of two shown counts carries the noise of both. The noise is bounded
-   (``MAX_PERTURBATION``), unbiased for counts of ``threshold + 3`` or more, never takes a count
-   below the threshold, and its expected absolute size is ``expected_abs_error()`` (about 0.8).
+   and a difference of two shown counts carries the noise of both. The noise is unbiased and
+   bounded (``MAX_PERTURBATION``, 3), its expected absolute size ``expected_abs_error()`` (0.84).
+   Suppression applies to the perturbed count: a count of ``threshold`` or more that the noise
+   takes below the threshold is suppressed too, so "fewer than 5" hides any true count from 1 to
+   ``threshold + 2``. Suppressing on the true count alone leaks: four categories each "fewer than
+   5" whose union is "fewer than 5" must each hold exactly 1 (the adversary tests found this).
    Counts that have no record keys behind them (a hotspot's incidents from the register) are
-   rounded to the nearest ``rounding`` instead.
+   suppressed on the true count and rounded to the nearest ``rounding`` instead.
 3. **Complementary suppression.** Within a group whose total is shown elsewhere (a district), a
    lone suppressed cell is joined by the next-smallest cell, so no total minus visible cells
    isolates it.
@@ -86,9 +89,9 @@ class DisclosureProfile:
         """One line for legends, captions and export headers."""
         rounding = f" (or rounded to {self.rounding})" if self.rounding > 1 else ""
         return (
-            f"{self.name} disclosure profile: counts below {self.threshold} shown as "
-            f"'{self.suppressed_label}'; other counts perturbed by at most "
-            f"±{MAX_PERTURBATION} (cell key method, mean change about 0.8){rounding}; "
+            f"{self.name} disclosure profile: counts perturbed by at most ±{MAX_PERTURBATION} "
+            f"(cell key method, mean change about 0.8){rounding}; counts below "
+            f"{self.threshold} after that shown as '{self.suppressed_label}'; "
             f"missing-from locations no finer than H3 resolution {self.coarse_res}"
         )
 
@@ -169,8 +172,8 @@ def cell_keys(key_sums: pd.Series | np.ndarray) -> np.ndarray:
 
 def _row_slots(count: int, threshold: int) -> np.ndarray:
     """Return the 256 perturbations of one table row, sorted (largest-remainder apportionment)."""
-    low = max(-MAX_PERTURBATION, threshold - count)
-    values = np.array([v for v in _NOISE if v >= low])
+    del count, threshold  # every row from the threshold up has the same shape (own order)
+    values = np.array(list(_NOISE))
     weights = np.array([_NOISE[int(v)] for v in values])
     exact = weights / weights.sum() * KEY_RANGE
     slots = np.floor(exact).astype(np.int64)
@@ -185,17 +188,17 @@ def ptable(threshold: int = 5) -> np.ndarray:
 
     Row 0 and rows 1 to ``threshold - 1`` hold 0 (zero is shown as 0; small counts are
     suppressed, whatever their key). From the threshold up, each row holds the perturbations
-    -3..+3 in the proportions of ``_NOISE`` (cut below so that no count is pushed under the
-    threshold), each row in its own fixed shuffled order so that two counts differing by a
-    record of key 0 still get unrelated noise.
+    -3..+3 in the proportions of ``_NOISE`` (unbiased), each row in its own fixed shuffled order
+    so that two counts differing by a record of key 0 still get unrelated noise. A count the
+    noise takes below the threshold is suppressed by :func:`protect_counts`.
 
     Examples
     --------
     >>> table = ptable(5)
     >>> table.shape, int(abs(table).max()), int(table[4].any())
     ((51, 256), 3, 0)
-    >>> sorted(set(table[5].tolist())), sorted(set(table[40].tolist()))
-    ([0, 1, 2, 3], [-3, -2, -1, 0, 1, 2, 3])
+    >>> sorted(set(table[5].tolist())) == sorted(set(table[40].tolist())) == list(range(-3, 4))
+    True
     """
     rng = np.random.default_rng([_PTABLE_SEED, threshold])
     table = np.zeros((PTABLE_CAP + 1, KEY_RANGE), dtype=np.int64)
@@ -262,7 +265,8 @@ def protect_counts(
     keys
         The sum of the record keys behind each count (``SUM(record_key)`` computed in the same
         ``GROUP BY`` as the count; sums add up when counts are added). With keys, each count of
-        ``threshold`` or more is perturbed by the cell key method; without, it is rounded.
+        ``threshold`` or more is perturbed by the cell key method and suppressed when the
+        perturbed count is below the threshold; without, it is rounded.
     groups
         Optional group of each count (e.g. its district) whose total is shown elsewhere: a lone
         suppressed count in a group is joined by the group's next-smallest count.
@@ -278,12 +282,17 @@ def protect_counts(
     >>> protect_counts(pd.Series([2, 7, 40, 0]))["label"].tolist()
     ['fewer than 5', '5', '40', '0']
     >>> table = ptable(5)
-    >>> shown = protect_counts(pd.Series([2, 7, 40]), keys=pd.Series([9, 300, 77]))["count"]
-    >>> shown.tolist() == [pd.NA, 7 + table[7, 44], 40 + table[40, 77]]
+    >>> shown = protect_counts(pd.Series([2, 40, 90]), keys=pd.Series([9, 300, 77]))["count"]
+    >>> shown.tolist() == [pd.NA, 40 + table[40, 44], 90 + table[50, 77]]
     True
     """
     values = counts.fillna(0).astype("int64").to_numpy()
-    suppressed = (values > 0) & (values < profile.threshold)
+    if keys is None:
+        rounded = _round(values, profile.rounding)
+        suppressed = (values > 0) & (values < profile.threshold)
+    else:  # suppressed on the perturbed count: see rule 2 in the module's docstring
+        rounded = perturb(values, np.asarray(keys, dtype=np.int64), profile.threshold)
+        suppressed = (values > 0) & (rounded < profile.threshold)
     if groups is not None:
         frame = pd.DataFrame({"v": values, "s": suppressed, "g": groups.to_numpy()})
         lonely = frame.groupby("g")["s"].transform("sum") == 1
@@ -291,10 +300,6 @@ def protect_counts(
             members = frame[(frame["g"] == group) & ~frame["s"] & (frame["v"] > 0)]
             if not members.empty:
                 suppressed[members["v"].idxmin()] = True
-    if keys is None:
-        rounded = _round(values, profile.rounding)
-    else:
-        rounded = perturb(values, np.asarray(keys, dtype=np.int64), profile.threshold)
     shown = pd.array(np.where(suppressed, 0, rounded), dtype="Int64")
     shown[suppressed] = pd.NA
     labels = np.where(suppressed, profile.suppressed_label, rounded.astype(str))
