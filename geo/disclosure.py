@@ -87,11 +87,11 @@ class DisclosureProfile:
 
     def describe(self) -> str:
         """One line for legends, captions and export headers."""
-        rounding = f" (or rounded to {self.rounding})" if self.rounding > 1 else ""
+        rounding = f"; or rounded to {self.rounding}" if self.rounding > 1 else ""
         return (
-            f"{self.name} disclosure profile: counts perturbed by at most ±{MAX_PERTURBATION} "
-            f"(cell key method, mean change about 0.8){rounding}; counts below "
-            f"{self.threshold} after that shown as '{self.suppressed_label}'; "
+            f"{self.name} disclosure profile: counts below {self.threshold} shown as "
+            f"'{self.suppressed_label}', other counts perturbed by at most ±{MAX_PERTURBATION} "
+            f"(cell key method: mean change about 0.8, the same for the same records{rounding}); "
             f"missing-from locations no finer than H3 resolution {self.coarse_res}"
         )
 
