@@ -27,6 +27,7 @@ from assessments.audit import record_event
 from assessments.db import is_postgres
 from assessments.models import District, ImportBatch, Incident, SavedMapping
 from assessments.permissions import Actor, require
+from assessments.settings import install_secret
 from geo._errors import ConflictError, InputError
 from geo.ingest import CHUNK_ROWS, expand_sources, prefetched, read_incidents
 from geo.ingest.boundaries import read_boundaries
@@ -169,6 +170,7 @@ def _import_one(
         districts=districts,
         only_districts=only_districts,
         chunk_rows=chunk_rows,
+        ref_key=install_secret(),
     )
     report.notes += reader.notes
     reasons: Counter[str] = Counter()
@@ -348,7 +350,9 @@ def import_files(
 
 def _error_kwargs(exc: InputError) -> dict[str, Any]:
     columns = getattr(exc, "columns", None)
-    return {"columns": columns} if columns is not None else {}
+    if columns is None:
+        return {}
+    return {"columns": columns, "rows": getattr(exc, "rows", [])}
 
 
 def list_batches(engine: Engine) -> pd.DataFrame:
