@@ -43,7 +43,15 @@ from geo.schema import (
     normalise_flags,
 )
 
-__all__ = ["FIELDS", "REASONS", "IncidentNormaliser", "guess_mapping", "hash_reference"]
+__all__ = [
+    "FIELDS",
+    "REASONS",
+    "IncidentNormaliser",
+    "SeenCounts",
+    "guess_mapping",
+    "hash_reference",
+    "row_keys",
+]
 
 #: Fields a file can provide, with the column names (normalised) recognised for each.
 FIELDS: Final[dict[str, tuple[str, ...]]] = {
@@ -221,7 +229,7 @@ class IncidentNormaliser:
     today: dt.date = field(default_factory=dt.date.today)
     ref_key: bytes | None = field(default=None, repr=False)
     fields: dict[str, str] = field(init=False)
-    _seen: _SeenCounts = field(init=False)
+    _seen: SeenCounts = field(init=False)
     _checked_coordinates: bool = field(init=False, default=False)
     _value_columns: dict[str, str] = field(init=False)
 
@@ -290,7 +298,7 @@ class IncidentNormaliser:
                 roles[column] = "text"
         self._value_columns = roles
         self._require_fields()
-        self._seen = _SeenCounts()
+        self._seen = SeenCounts()
 
     def _located_columns(self) -> set[str]:
         """Columns mapped to coordinates, months and hours: their names say nothing personal."""
@@ -526,21 +534,30 @@ class IncidentNormaliser:
         return hashed.where(hashed.notna(), None).to_numpy(dtype=object)
 
     def _row_keys(self, valid: pd.DataFrame) -> np.ndarray:
-        """Return a 64-bit fingerprint per row; identical rows get distinct occurrences."""
-        if valid.empty:
-            return np.empty(0, dtype=np.int64)
-        # Each field hashed as its text (NA as ""): keys must not change between versions.
-        fields = {name: valid[name] for name in ("kind", "category", "month", "date", "source_ref")}
-        fields |= {"lat": valid["lat"].round(6), "lon": valid["lon"].round(6)}
-        parts = pd.DataFrame({name: _hashable_text(values) for name, values in fields.items()})
-        base = pd.util.hash_pandas_object(parts, index=False).to_numpy()
-        occurrence = pd.Series(base).groupby(base).cumcount().to_numpy(dtype=np.uint64)
-        occurrence += self._seen.count_and_add(base)
-        mixed = pd.util.hash_array(base ^ (occurrence * np.uint64(0x9E3779B97F4A7C15)))
-        return mixed.view(np.int64)
+        return row_keys(valid, self._seen)
 
 
-class _SeenCounts:
+def row_keys(valid: pd.DataFrame, seen: SeenCounts | None = None) -> np.ndarray:
+    """Return a 64-bit fingerprint per row; identical rows get distinct occurrences.
+
+    ``valid`` has ``kind``, ``category``, ``month``, ``date``, ``source_ref`` (as stored: the
+    keyed hash), ``lat`` and ``lon``; ``seen`` carries the counts of earlier chunks of a file.
+    """
+    if valid.empty:
+        return np.empty(0, dtype=np.int64)
+    seen = seen if seen is not None else SeenCounts()
+    # Each field hashed as its text (NA as ""): keys must not change between versions.
+    fields = {name: valid[name] for name in ("kind", "category", "month", "date", "source_ref")}
+    fields |= {"lat": valid["lat"].round(6), "lon": valid["lon"].round(6)}
+    parts = pd.DataFrame({name: _hashable_text(values) for name, values in fields.items()})
+    base = pd.util.hash_pandas_object(parts, index=False).to_numpy()
+    occurrence = pd.Series(base).groupby(base).cumcount().to_numpy(dtype=np.uint64)
+    occurrence += seen.count_and_add(base)
+    mixed = pd.util.hash_array(base ^ (occurrence * np.uint64(0x9E3779B97F4A7C15)))
+    return mixed.view(np.int64)
+
+
+class SeenCounts:
     """How many times each base fingerprint was met in earlier chunks (sorted arrays)."""
 
     def __init__(self) -> None:

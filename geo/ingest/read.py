@@ -11,6 +11,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ __all__ = [
     "Source",
     "TableReader",
     "expand_sources",
+    "file_label",
     "open_table",
 ]
 
@@ -71,6 +73,26 @@ class Source:
             while block := handle.read(_BLOCK):
                 digest.update(block)
         return digest.hexdigest()
+
+
+_POLICE_UK_NAME = re.compile(r"(?:^|[/:\\])(\d{4}-\d{2})-[a-z0-9-]+-street\.csv$", re.IGNORECASE)
+
+
+def file_label(name: str, number: int) -> str:
+    """Return the safe label a batch is known by: never the file's own name.
+
+    A file's name may itself be personal (``Jane_Smith_DOB_2009-04-12_missing.csv``); only the
+    month of a police.uk street file is taken from it.
+
+    Examples
+    --------
+    >>> file_label("2025-03-staffordshire-street.csv", 4)
+    'police.uk street file, 2025-03'
+    >>> file_label("Jane_Smith_DOB_2009-04-12_missing.csv", 3)
+    'upload 3'
+    """
+    match = _POLICE_UK_NAME.search(name)
+    return f"police.uk street file, {match.group(1)}" if match else f"upload {number}"
 
 
 def _file_source(path: Path) -> Source:
