@@ -75,14 +75,20 @@ _PHONE: Final = r"(?:\+44\s?\(?0?\)?\s?|\b0)(?:7\d{3}|[1-9]\d{2,3})[\s-]?\d{3,4}
 _POSTCODE: Final = r"\b[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}\b"
 _NHS: Final = r"(?<![\dA-Za-z])(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})(?![\dA-Za-z])"
 _NHS_RE: Final = re.compile(_NHS)
-_NINO: Final = r"\b[A-CEGHJ-PR-TW-Za-ceghj-pr-tw-z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-Da-d]\b"
+_NINO: Final = r"\b[A-Za-z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-Da-d]\b"
 #: A full date (day, month and year) inside a text value: a possible date of birth.
 _FULL_DATE: Final = (
     r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2})"
     r"(?!\d)"
 )
+#: A house number and a street ("14 Acacia Avenue", "3a Mill Lane").
+_ADDRESS: Final = (
+    r"\b\d{1,4}[A-Za-z]?,?\s+(?:[A-Za-z'-]+\s+){1,3}(?:road|rd|street|st|avenue|ave|close|lane|"
+    r"drive|way|crescent|grove|place|court|gardens|terrace|walk|square|mews|row|hill|green)\b"
+)
 _PATTERNS: Final = (
     ("e-mail addresses", re.compile(_EMAIL)),
+    ("addresses", re.compile(_ADDRESS, re.IGNORECASE)),
     ("National Insurance numbers", re.compile(_NINO)),
     ("phone numbers", re.compile(_PHONE)),
     ("full postcodes", re.compile(_POSTCODE)),
@@ -245,21 +251,35 @@ def _name_tokens(value: str) -> list[str]:
     return [w.lower().strip("'-") for w in _WORD.findall(value)]
 
 
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper() and word.lower().strip("'-") not in _COMMON_WORDS
+
+
 def _is_name(value: str) -> bool:
-    """Whether a value is only a person's name ("Chloe Smith", "SMITH, Jane", "Jane")."""
+    """Whether a value is only a person's name ("Chloe Smith", "SMITH, Jane", "Jane").
+
+    Every word a known first name or surname; or a known first name with capitalised words
+    around it (a surname not in the lists: "Chloe Whitmore", "Whitmore, Chloe").
+    """
     first, last = name_lists()
-    tokens = _name_tokens(value)
+    words = _WORD.findall(value)
+    tokens = [w.lower().strip("'-") for w in words]
     if not 1 <= len(tokens) <= 4 or re.search(r"\d", value):
         return False
-    known = [t in first or t in last for t in tokens]
-    return all(known)
+    if all(t in first or t in last for t in tokens):
+        return True
+    return len(tokens) >= 2 and any(t in first for t in tokens) and all(map(_capitalised, words))
 
 
 def _contains_name(value: str) -> bool:
-    """Whether a longer value holds a first name followed by a surname ("... Jane Smith (14)")."""
+    """Whether a longer value holds a first name then a surname ("... Jane Smith (14)")."""
     first, last = name_lists()
-    tokens = _name_tokens(value)
-    return any(a in first and b in last for a, b in itertools.pairwise(tokens))
+    words = _WORD.findall(value)
+    tokens = [w.lower().strip("'-") for w in words]
+    return any(
+        a in first and (b in last or (_capitalised(words[i]) and _capitalised(words[i + 1])))
+        for i, (a, b) in enumerate(itertools.pairwise(tokens))
+    )
 
 
 def _looks_like(values: pd.Series, role: str, header: str) -> pd.Series:
@@ -280,7 +300,9 @@ def _looks_like(values: pd.Series, role: str, header: str) -> pd.Series:
             hits = some.map(lambda v, p=pattern: p.search(v) is not None)
             mark(hits.reindex(values.index, fill_value=False), looks_like)
         mark(_has_nhs_number(some).reindex(values.index, fill_value=False), "NHS numbers")
-    if role == "ref":
+    if role == "ref":  # a reference made of a person's name
+        named = values.map(lambda v: len(_name_tokens(v)) >= 2 and _is_name(v))
+        mark(named, "names")
         return out
     words = values.str.count(r"\s+") + 1
     if role == "place":
