@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     dbsub = dbp.add_subparsers(dest="db_command", metavar="DB_COMMAND")
     dbsub.required = True
     upgrade = dbsub.add_parser("upgrade", help="apply every pending migration")
-    upgrade.set_defaults(func=_upgrade)
+    upgrade.set_defaults(needs="manage_settings", func=_upgrade)
 
 
 def _upgrade(_args: argparse.Namespace) -> int:
