@@ -67,6 +67,16 @@ def _profile(args: argparse.Namespace) -> DisclosureProfile:
     )
 
 
+def _export_filters(
+    filt: IncidentFilter, profile: DisclosureProfile, res: int
+) -> dict[str, object]:
+    return {
+        "filter": filt.describe() or "all incidents",
+        "profile": profile.name,
+        "resolution": res,
+    }
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the data commands."""
     status = subparsers.add_parser("status", help="what the store holds")
@@ -177,11 +187,12 @@ def _hexes(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from assessments import maps
+    from assessments.exports import export_table, record_export
     from geo.cells import cell_to_str
     from geo.disclosure import effective_resolution, protect_counts
-    from geo.export import to_safe_csv
 
     engine = store_engine()
+    actor = resolve_actor(args, engine)
     profile = _profile(args)
     filt = _filter(args)
     res, note = effective_resolution(args.res, filt.kinds, profile)
@@ -202,6 +213,17 @@ def _hexes(args: argparse.Namespace) -> int:
             feature["properties"]["suppressed"] = feature["properties"]["count"] is None
         text = json.dumps(data)
         payload = text.encode()
+        from sqlalchemy.orm import Session
+
+        with Session(engine) as session, session.begin():
+            record_export(
+                session,
+                actor=actor,
+                what="hexes",
+                rows=len(protected),
+                filters=_export_filters(filt, profile, res),
+                fmt="geojson",
+            )
     else:
         table = pd.DataFrame(
             {
@@ -212,7 +234,13 @@ def _hexes(args: argparse.Namespace) -> int:
         )
         table["resolution"] = res
         table["profile"] = profile.name
-        payload = to_safe_csv(table)
+        payload = export_table(
+            engine,
+            table,
+            actor=actor,
+            what="hexes",
+            filters=_export_filters(filt, profile, res),
+        )
     if args.out:
         args.out.write_bytes(payload)
     else:

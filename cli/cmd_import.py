@@ -203,9 +203,17 @@ def _batches_list(args: argparse.Namespace) -> int:
 
 def _batches_rejects(args: argparse.Namespace) -> int:
     from assessments import imports
-    from geo.export import to_safe_csv
+    from assessments.exports import export_table
 
-    data = to_safe_csv(imports.batch_rejects(store_engine(), args.batch_id))
+    engine = store_engine()
+    data = export_table(
+        engine,
+        imports.batch_rejects(engine, args.batch_id),
+        actor=resolve_actor(args, engine),
+        what="import_rejects",
+        filters={"batch_id": args.batch_id},
+        needs="import",
+    )
     if args.out:
         args.out.write_bytes(data)
     else:

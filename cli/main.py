@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "cli.cmd_data",
     "cli.cmd_hotspots",
     "cli.cmd_users",
+    "cli.cmd_audit",
 ]
 
 

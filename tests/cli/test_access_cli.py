@@ -143,3 +143,22 @@ def test_signed_in_user_is_who_the_audit_trail_names(people, capsys):
     assert _count(people, AuditEvent, AuditEvent.action == "save", AuditEvent.actor == "ann") == 1
     assert main(["--user", "ann", "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["incidents"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+def test_hexes_output_is_audited_with_its_filters(people, capsys, fmt):
+    assert main(["--user", "dot", "hexes", "--format", fmt, "--kind", "incident"]) == 0
+    with Session(people) as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).one()
+    assert (event.actor, event.entity) == ("dot", "hexes")
+    assert event.detail["format"] == fmt
+    assert event.detail["rows"] == 0
+    assert event.detail["filters"]["profile"] == "internal"
+    assert "incident" in event.detail["filters"]["filter"]
+
+
+def test_batch_rejects_export_is_audited(people, capsys, tmp_path):
+    out = tmp_path / "rejects.csv"
+    assert main(["--user", "ann", "batches", "rejects", "7", "--out", str(out)]) == 0
+    assert out.exists()
+    assert _count(people, AuditEvent, AuditEvent.entity == "import_rejects") == 1
