@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import folium
 import h3
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
 from app_pages.common import current_data_version, disclosure_profile, get_engine
+from app_pages.folium_map import map_arguments, show_map
 from assessments import maps
 from assessments.imports import load_districts
 from assessments.incidents import month_range, taxonomy_in_store
@@ -121,11 +122,12 @@ def _figure(
     tiles: str,
     analysis: str,
     note: str | None,
-) -> folium.Map:
-    """The whole map (hexagons, districts, hot spots, key) for the data version and parameters.
+) -> dict[str, Any]:
+    """The whole map (hexagons, districts, hot spots, key), rendered for the map component.
 
-    Building it (outlines, colours, the layer's JSON) was most of the page's server time for
-    thousands of hexagons; from the cache it is one unpickling. ``note`` goes into the key.
+    Keyed on the data version and the parameters (``note`` too). Building and rendering it
+    (outlines, colours, the layer's JSON, folium's templates) was most of the page's server
+    time for thousands of hexagons; from the cache it is a few strings.
     """
     raw = _cells(version, filt, res)
     protected, _ = _protect(raw, profile)
@@ -154,7 +156,7 @@ def _figure(
             )
         )
     )
-    return fmap
+    return map_arguments(fmap)
 
 
 taxonomy, (first, last) = _choices(version)
@@ -288,17 +290,11 @@ if analysis != "none":
             "class (see the key on the map). Corrected for testing many hexagons at once, so "
             "few are outlined by chance."
         )
-fmap = _figure(version, filt, shown_res, profile, tiles, analysis, note)
+rendered = _figure(version, filt, shown_res, profile, tiles, analysis, note)
 
 left, right = st.columns([3, 2])
 with left:
-    clicked = st_folium(
-        fmap,
-        height=600,
-        use_container_width=True,
-        returned_objects=["last_clicked"],
-        key="map_view",
-    )
+    clicked = show_map(rendered, height=600, returned_objects=["last_clicked"], key="map_view")
 with right:
     st.subheader("Monthly trend")
     monthly = _monthly(version, filt)
