@@ -80,7 +80,8 @@ def _default_view(engine):  # type: ignore[no-untyped-def]
         kinds=("incident",),
     )
     raw = maps.count_cells(engine, filt, res=8)
-    return pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], INTERNAL)], axis=1)
+    protected = protect_counts(raw["count"], INTERNAL, keys=raw["keysum"])  # as the page does
+    return pd.concat([raw[["h3_cell"]], protected], axis=1)
 
 
 def _plain_folium(protected, base: str, path: Path) -> None:  # type: ignore[no-untyped-def]
