@@ -78,7 +78,10 @@ class ImportBatch(Base):
     __tablename__ = "import_batch"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    #: A safe label ("police.uk street file, 2025-03", "upload 3"), never the file's own name.
     file_name: Mapped[str] = mapped_column(String(255))
+    #: HMAC-SHA-256 of the file's name under the install secret (to tell uploads apart).
+    name_hash: Mapped[str | None] = mapped_column(String(64))
     checksum: Mapped[str] = mapped_column(String(64), unique=True)
     format: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
@@ -417,6 +420,23 @@ class MeetingNote(Base):
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CategoryApproval(Base):
+    """A category outside the taxonomy: shown in the Map's filters once an administrator approves.
+
+    Its incidents are stored and counted; only the filter list waits for the approval.
+    """
+
+    __tablename__ = "category_approval"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    first_batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SavedMapping(Base):
