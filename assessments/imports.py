@@ -29,6 +29,7 @@ from assessments.models import District, ImportBatch, Incident, SavedMapping
 from assessments.permissions import Actor, require
 from assessments.settings import install_secret
 from geo._errors import ConflictError, InputError
+from geo.disclosure import new_record_keys
 from geo.ingest import CHUNK_ROWS, expand_sources, hash_reference, prefetched, read_incidents
 from geo.ingest.boundaries import read_boundaries
 from geo.ingest.read import file_label
@@ -124,6 +125,7 @@ def load_districts(engine: Engine) -> gpd.GeoDataFrame:
 def _prepare(frame: pd.DataFrame, batch_id: int) -> pd.DataFrame:
     out = frame.copy()
     out["batch_id"] = batch_id
+    out["record_key"] = new_record_keys(len(out))  # cell key method: fixed, never shown
     dates = out["date"]
     out["date"] = dates.astype(object).where(dates.notna(), None)
     out["hour"] = out["hour"].astype("Int64")

@@ -7,6 +7,7 @@ Schema changes go through Alembic migrations in ``assessments/migrations``; neve
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import (
@@ -106,7 +107,8 @@ class Incident(Base):
 
     __tablename__ = "incident"
     __table_args__ = (
-        Index("ix_incident_month_kind_cell", "month", "kind", "h3_cell"),
+        # Covers the map's GROUP BY: the cell, and the record key summed next to the count.
+        Index("ix_incident_month_kind_cell", "month", "kind", "h3_cell", "record_key"),
         Index("ix_incident_district_month", "district_code", "month"),
         # A unique index, not a table constraint, so a bulk load can rebuild it (SQLite).
         Index("ix_incident_row_key", "row_key", unique=True),
@@ -129,6 +131,9 @@ class Incident(Base):
     district_code: Mapped[str | None] = mapped_column(String(16))
     source_ref: Mapped[str | None] = mapped_column(String(64))
     row_key: Mapped[int] = mapped_column(BigInteger)
+    #: Disclosure control's fixed random record key (0 to geo.disclosure.KEY_RANGE - 1, cell key
+    #: method): set at import, never shown or exported.
+    record_key: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(256))
 
     batch: Mapped[ImportBatch] = relationship(back_populates="incidents")
 
