@@ -9,12 +9,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from app_pages.common import current_user, get_engine
+from app_pages.common import current_user, get_engine, offer_download
 from assessments import categories, imports
 from assessments.permissions import can
 from assessments.settings import get_settings
 from geo import ConflictError, InputError, PersonalDataError
-from geo.export import to_safe_csv
 from geo.ingest import FIELDS, expand_sources, guess_mapping, open_table
 from geo.schema import KINDS
 
@@ -155,11 +154,12 @@ if report is not None:
         st.dataframe(pd.Series(report.rejected_by_reason, name="rows"), width="stretch")
         rejects = report.rejects_frame()
         st.dataframe(rejects.head(1000), hide_index=True, width="stretch")
-        st.download_button(
+        offer_download(
             "Download every rejected row (CSV)",
-            data=to_safe_csv(rejects),
+            rejects,
+            what="import_rejects",
             file_name="rejected-rows.csv",
-            mime="text/csv",
+            needs="import",
         )
 
 st.subheader("Import batches")

@@ -11,7 +11,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
-from app_pages.common import current_data_version, disclosure_profile, get_engine
+from app_pages.common import (
+    current_data_version,
+    disclosure_profile,
+    get_engine,
+    offer_download,
+)
 from assessments import maps
 from assessments.imports import load_districts
 from assessments.incidents import month_range, taxonomy_in_store
@@ -306,8 +311,14 @@ with right:
             footer=("OFFICIAL-SENSITIVE · " if profile.name != "publication" else "")
             + profile.describe(),
         )
-        st.download_button(
-            "Download the map image", data=png, file_name="saferplaces-map.png", mime="image/png"
+        offer_download(
+            "Download the map image",
+            data=png,
+            rows=len(protected),
+            what="map_image",
+            file_name="saferplaces-map.png",
+            mime="image/png",
+            filters={"filter": filt.describe(names), "profile": profile.name},
         )
     st.subheader("Selected hexagon")
     point = (clicked or {}).get("last_clicked")

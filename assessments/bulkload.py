@@ -87,7 +87,17 @@ def is_bulk(engine: Engine, expected_rows: int | None) -> bool:
         return False
     with engine.connect() as conn:
         held = conn.execute(select(func.count()).select_from(Incident)).scalar_one()
+        if is_postgres(engine) and not _owns_incident(conn):
+            return False  # the app's role (owning nothing) cannot drop indexes: load in place
     return expected_rows >= held
+
+
+def _owns_incident(conn: Connection) -> bool:
+    owner = text(
+        "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "
+        "WHERE c.oid = 'incident'::regclass"
+    )
+    return bool(conn.execute(owner).scalar())
 
 
 def lock_for_bulk(conn: Connection) -> None:

@@ -485,6 +485,8 @@ def save_mapping(
     """Save a column mapping under a name, for repeated imports of the same extract."""
     from sqlalchemy.orm import Session
 
+    if not isinstance(actor, str):
+        require(actor, "import")
     if not name.strip():
         raise InputError("give the mapping a name")
     with Session(engine) as session, session.begin():

@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "Action",
     "Assessment",
+    "AuditChain",
     "AuditEvent",
     "Base",
     "District",
@@ -185,14 +186,19 @@ class User(Base):
 class AuditEvent(Base):
     """An append-only record of who did what, when, with the record before and after.
 
-    Database triggers refuse any UPDATE or DELETE of this table.
+    Database triggers refuse any UPDATE or DELETE of this table, and refuse an insert whose time
+    is not the database's own clock; each event carries the SHA-256 of the previous one
+    (``prev_hash``) and its own (``hash``), so an edit, a deletion or a back-dated insertion made
+    with the triggers removed is found by ``saferplaces audit verify`` (see ``assessments.audit``).
     """
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
     actor: Mapped[str] = mapped_column(String(120), index=True)
     actor_role: Mapped[str] = mapped_column(String(16), default="")
     action: Mapped[str] = mapped_column(String(40), index=True)
@@ -201,6 +207,18 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The tip of the audit chain: one row, locked by every writer of an event (one chain)."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class SiteType(Base):
