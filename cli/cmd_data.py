@@ -81,6 +81,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add the data commands."""
     status = subparsers.add_parser("status", help="what the store holds")
     status.add_argument("--json", action="store_true", help="print JSON")
+    status.add_argument(
+        "--profile", choices=["internal", "publication", "custom"], default="internal"
+    )
     status.set_defaults(needs="view", func=_status)
 
     smp = subparsers.add_parser("samples", help="make or load the synthetic samples")
@@ -143,18 +146,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _status(args: argparse.Namespace) -> int:
     from assessments import store
 
-    summary = store.store_summary(store_engine())
+    # Every incident count protected (cell key method), as on the Home page.
+    summary = store.shown_summary(store.store_summary(store_engine()), _profile(args))
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
     print(
-        f"incidents: {summary['incidents']:,} in {summary['batches']} batches"
+        f"incidents: {summary['incidents']} in {summary['batches']} batches"
         + (" (SYNTHETIC samples)" if summary["samples"] else "")
     )
     from geo.labels import kind_label
 
     for kind, n in summary["by_kind"].items():
-        print(f"  {kind_label(kind).split(' (')[0]:<14} {n:>9,}")
+        print(f"  {kind_label(kind).split(' (')[0]:<14} {n:>12}")
     print(f"districts: {len(summary['districts'])}; latest month: {summary['latest_month']}")
     return 0
 
@@ -197,7 +201,9 @@ def _hexes(args: argparse.Namespace) -> int:
     filt = _filter(args)
     res, note = effective_resolution(args.res, filt.kinds, profile)
     raw = maps.count_cells(engine, filt, res=res)
-    protected = pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], profile)], axis=1)
+    protected = pd.concat(
+        [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
+    )
     if note:
         print(f"note: {note}", file=sys.stderr)
     if args.format == "geojson":
@@ -228,7 +234,10 @@ def _hexes(args: argparse.Namespace) -> int:
         table = pd.DataFrame(
             {
                 "cell": [cell_to_str(c) for c in protected["h3_cell"]],
-                "count": protected["count"],
+                # A suppressed cell reads as the profile's symbol (``c`` for publication).
+                "count": protected["count"]
+                .astype(object)
+                .where(~protected["suppressed"], profile.symbol or ""),
                 "suppressed": protected["suppressed"],
             }
         )

@@ -11,7 +11,7 @@ The canonical form hashed is frozen here (``_event_hash``), exactly as
 ``assessments.audit.event_hash`` makes it: migrations must not change with the code.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-01 14:20:00
 """
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
