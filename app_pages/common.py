@@ -14,6 +14,7 @@ from assessments.settings import get_settings
 from assessments.store import data_version, store_has_only_samples, store_uses_samples
 from assessments.users import SignedInUser, ensure_demo_user
 from geo.disclosure import DisclosureProfile, get_profile
+from geo.text import safe_text
 
 __all__ = [
     "current_data_version",
@@ -24,6 +25,7 @@ __all__ = [
     "page_error",
     "profile_names",
     "require_action",
+    "safe_text",
     "show_sample_banner",
     "sign_in",
     "sign_out",

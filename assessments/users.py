@@ -36,6 +36,7 @@ __all__ = [
     "set_active",
     "set_role",
     "sign_in_oidc",
+    "update_user",
 ]
 
 DEMO_USERNAME = "demo"
@@ -409,6 +410,41 @@ def set_role(
 def set_active(session: Session, *, actor: Actor, username: str, active: bool) -> User:
     """Disable (or re-enable) a user; disabled users cannot sign in. Users are never deleted."""
     return _change(session, actor, username, is_active=active)
+
+
+def update_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    role: str | None = None,
+    districts: list[str] | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change only what is given: ``None`` keeps the current role, districts or status.
+
+    Disabling an account never touches its role; a role change needs the role named explicitly.
+    """
+    require(actor, "manage_users")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        msg = f"no user called {username!r}"
+        raise InputError(msg)
+    changes: dict[str, object] = {}
+    if role is not None or districts is not None:
+        new_role = user.role if role is None else role
+        new_districts = sorted(set((user.districts or []) if districts is None else districts))
+        _validate(username, new_role, new_districts)
+        new_districts = new_districts if new_role == "district" else []
+        if new_role != user.role:
+            changes["role"] = new_role
+        if new_districts != sorted(user.districts or []):
+            changes["districts"] = new_districts
+    if active is not None and active != user.is_active:
+        changes["is_active"] = active
+    if not changes:
+        return user
+    return _change(session, actor, username, **changes)
 
 
 def get_user(session: Session, username: str) -> User | None:
