@@ -107,7 +107,7 @@ def page_error(exc: Exception, *, what_next: str = "") -> None:
         log.exception("unexpected error on a page")
         st.error("Something went wrong. The details were logged; please try again.")
         return
-    st.error(f"{exc}" + (f"\n\n{what_next}" if what_next else ""))
+    st.error(safe_text(exc) + (f"\n\n{what_next}" if what_next else ""))
 
 
 def show_sample_banner() -> None:

@@ -19,6 +19,7 @@ from assessments.questionnaire import ASSESSMENT_STATUSES, RISK_RATINGS
 from geo import InputError
 from geo.export import to_safe_csv
 from geo.labels import format_date, label_columns
+from geo.text import safe_text
 from layers.sites import site_map
 
 user = current_user()
@@ -117,7 +118,7 @@ with site_tab:
         row = shown.set_index("id").loc[site_id]
         left, right = st.columns([2, 3])
         with left:
-            st.subheader(str(row["name"]))
+            st.subheader(safe_text(row["name"]))
             st.text(
                 f"{site_types.get(row['site_type'], row['site_type'])} · "
                 f"{names.get(row['district_code'], row['district_code'])}\n"
@@ -182,9 +183,9 @@ with new_tab:
                         ),
                     )
                     st.session_state["sites_selected"] = site.id
-                st.success(f"Added {name}.")
+                st.success(f"Added {safe_text(name)}.")
             except (InputError, PermissionError) as exc:
-                st.error(str(exc))
+                st.error(safe_text(exc))
 
 st.download_button(
     "Download the site list (CSV)",

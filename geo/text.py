@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["safe_html", "safe_text"]
+__all__ = ["WORD_JOINER", "safe_html", "safe_text"]
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark, and an escaped one is
 # always literal. Escaping them all also stops Streamlit's ``:red[...]`` / ``:material/x:``
@@ -21,6 +21,10 @@ __all__ = ["safe_html", "safe_text"]
 _PUNCTUATION = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_START = re.compile(r"(?m)^[ \t]+")
+# GitHub-flavoured Markdown turns ``http://...``, ``www.`` and e-mail addresses in plain text into
+# links even when escaped; an invisible word joiner (U+2060) breaks the pattern, not the words.
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|www|xmpp)(?=\\?[:.])|(@)")
+WORD_JOINER = "\u2060"
 
 
 def safe_text(value: object, *, max_chars: int | None = None) -> str:
@@ -35,8 +39,8 @@ def safe_text(value: object, *, max_chars: int | None = None) -> str:
 
     Examples
     --------
-    >>> safe_text("![b](http://host/x.png)")
-    '\\!\\[b\\]\\(http\\:\\/\\/host\\/x\\.png\\)'
+    >>> safe_text("![b](ftp://host/x.png)").replace(WORD_JOINER, "")
+    '\\!\\[b\\]\\(ftp\\:\\/\\/host\\/x\\.png\\)'
     >>> safe_text("Park & Ride")
     'Park \\& Ride'
     """
@@ -44,6 +48,7 @@ def safe_text(value: object, *, max_chars: int | None = None) -> str:
     text = _CONTROL.sub("", text)
     if max_chars is not None and len(text) > max_chars:
         text = text[: max(0, max_chars - 1)] + "…"
+    text = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, text)
     text = _PUNCTUATION.sub(r"\\\1", text)
     # Leading spaces would start a code block; keep the words, drop the indent.
     return _LINE_START.sub("", text)
