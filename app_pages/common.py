@@ -17,6 +17,7 @@ from assessments.settings import get_settings
 from assessments.store import data_version, store_has_only_samples, store_uses_samples
 from assessments.users import SignedInUser, ensure_demo_user
 from geo.disclosure import DisclosureProfile, get_profile
+from geo.text import safe_text
 
 __all__ = [
     "current_data_version",
@@ -28,6 +29,7 @@ __all__ = [
     "page_error",
     "profile_names",
     "require_action",
+    "safe_text",
     "show_sample_banner",
     "sign_in",
     "sign_out",
@@ -163,7 +165,7 @@ def page_error(exc: Exception, *, what_next: str = "") -> None:
         log.exception("unexpected error on a page")
         st.error("Something went wrong. The details were logged; please try again.")
         return
-    st.error(f"{exc}" + (f"\n\n{what_next}" if what_next else ""))
+    st.error(safe_text(exc) + (f"\n\n{what_next}" if what_next else ""))
 
 
 def show_sample_banner() -> None:

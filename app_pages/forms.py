@@ -13,17 +13,18 @@ from assessments.db import session_scope
 from assessments.questionnaire import QUESTIONS, RISK_RATINGS
 from assessments.users import SignedInUser
 from geo import ConflictError, InputError
+from geo.text import safe_text
 
 __all__ = ["assessment_form"]
 
 
 def _field_error(errors: dict[str, str], key: str) -> None:
     if key in errors:
-        st.markdown(f":red[⚠ {errors[key]}]")
+        st.markdown(f":red[⚠ {safe_text(errors[key])}]")
 
 
 def _show_conflict(exc: ConflictError) -> None:
-    st.error(str(exc))
+    st.error(safe_text(exc))
     keys = [k for k in exc.attempted if k in exc.current and exc.attempted[k] != exc.current[k]]
     if keys:
         st.dataframe(
@@ -172,7 +173,7 @@ def assessment_form(
     except ConflictError as exc:
         _show_conflict(exc)
     except (InputError, PermissionError) as exc:
-        st.error(str(exc))
+        st.error(safe_text(exc))
     else:
         st.session_state.pop(f"{key}_errors", None)
         st.success(f"Assessment #{saved_id} {'submitted' if submit else 'saved as a draft'}.")

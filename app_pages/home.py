@@ -10,6 +10,7 @@ from app_pages.common import current_data_version, disclosure_profile, get_engin
 from assessments.store import shown_summary, store_summary
 from geo.disclosure import protect_counts
 from geo.labels import format_datetime, kind_label
+from geo.text import safe_text
 
 engine = get_engine()
 profile = disclosure_profile()
@@ -88,7 +89,8 @@ st.caption(profile.describe())
 last = summary["last_import"]
 if last:
     st.caption(
-        f"Last import: {last['file']} by {last['by']} on {format_datetime(last['at'])} "
+        f"Last import: {safe_text(last['file'])} by {safe_text(last['by'])} on "
+        f"{format_datetime(last['at'])} "
         f"({last['stored']:,} rows)."
     )
 st.markdown(

@@ -27,6 +27,7 @@ from geo.filters import IncidentFilter
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
 from geo.labels import EMERGING_LABELS, flag_label, format_month, kind_label
 from geo.stats import emerging_hot_spots, gi_star
+from geo.text import safe_text
 from layers.hexes import (
     TILES,
     base_map,
@@ -266,7 +267,7 @@ filt = IncidentFilter(
 )
 shown_res, note = effective_resolution(res, kinds, profile)
 raw = _cells(version, filt, shown_res)
-st.caption(f"{filt.describe(names)} · {profile.describe()}")
+st.caption(f"{safe_text(filt.describe(names))} · {profile.describe()}")
 st.page_link("app_pages/glossary.py", label="What do these terms mean? Glossary", icon="📖")
 if note:
     st.warning(note)

@@ -18,6 +18,7 @@ from assessments.permissions import can
 from assessments.questionnaire import ASSESSMENT_STATUSES, RISK_RATINGS
 from geo import InputError
 from geo.labels import format_date, label_columns
+from geo.text import safe_text
 from layers.sites import site_map
 
 user = current_user()
@@ -116,7 +117,7 @@ with site_tab:
         row = shown.set_index("id").loc[site_id]
         left, right = st.columns([2, 3])
         with left:
-            st.subheader(str(row["name"]))
+            st.subheader(safe_text(row["name"]))
             st.text(
                 f"{site_types.get(row['site_type'], row['site_type'])} · "
                 f"{names.get(row['district_code'], row['district_code'])}\n"
@@ -181,9 +182,9 @@ with new_tab:
                         ),
                     )
                     st.session_state["sites_selected"] = site.id
-                st.success(f"Added {name}.")
+                st.success(f"Added {safe_text(name)}.")
             except (InputError, PermissionError) as exc:
-                st.error(str(exc))
+                st.error(safe_text(exc))
 
 offer_download(
     "Download the site list (CSV)",
