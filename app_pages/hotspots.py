@@ -16,6 +16,7 @@ from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
 from app_pages.common import current_data_version, current_user, disclosure_profile, get_engine
+from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
@@ -225,7 +226,7 @@ st.download_button(
     mime="text/csv",
 )
 
-fmap = base_map()
+fmap = base_map(tiles=tiles_switch("hotspots_tiles"))
 geo_shown = states[states["id"].isin(shown["id"])]
 if not geo_shown.empty:
     minx, miny, maxx, maxy = geo_shown.total_bounds

@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 
 from app_pages.common import current_user, get_engine
 from app_pages.forms import assessment_form
+from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import site_assessments as records
 from assessments import sites
@@ -57,6 +58,7 @@ with st.sidebar:
     risks = st.multiselect("Risk", list(RISK_RATINGS))
     statuses = st.multiselect("Assessment status", [*ASSESSMENT_STATUSES, "not assessed"])
     overdue_only = st.checkbox("Review overdue only")
+    tiles = tiles_switch("sites_tiles")
 
 with session_scope(engine) as session:
     shown = sites.list_sites(
@@ -98,7 +100,9 @@ with list_tab:
         if event.selection.rows:
             st.session_state["sites_selected"] = int(table.iloc[event.selection.rows[0]]["id"])
             st.caption("Open the **Site** tab to see the selected site.")
-        st_folium(site_map(shown), height=420, use_container_width=True, returned_objects=[])
+        st_folium(
+            site_map(shown, tiles=tiles), height=420, use_container_width=True, returned_objects=[]
+        )
 
 with site_tab:
     site_ids = shown["id"].tolist()
@@ -124,7 +128,7 @@ with site_tab:
                 f"{row['address_line'] or ''}"
             )
             st_folium(
-                site_map(shown[shown["id"] == site_id]),
+                site_map(shown[shown["id"] == site_id], tiles=tiles),
                 height=300,
                 use_container_width=True,
                 returned_objects=[],
