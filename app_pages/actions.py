@@ -31,9 +31,12 @@ with st.sidebar:
     st.subheader("Filter actions")
     agencies = st.multiselect("Agency", sorted(everything["agency"].unique()))
     names = district_name_map()
+    district_options = sorted(everything["district_code"].unique(), key=lambda c: names.get(c, c))
     districts = st.multiselect(
         "District",
-        sorted(everything["district_code"].unique(), key=lambda c: names.get(c, c)),
+        district_options,
+        # A district officer starts with their own districts' actions, the ones they can change.
+        default=[c for c in district_options if user.role == "district" and c in user.districts],
         format_func=lambda c: names.get(c, c),
     )
     open_only = st.checkbox("Open actions only", value=True)

@@ -26,6 +26,7 @@ __all__ = ["assessment_panel", "new_site_form", "show_flash"]
 _POINT = "sites_new_point"  # the point chosen on the picker map: (lat, lon) or None
 _SEEN = "sites_new_seen_click"  # the last click read from the map, so it is applied once
 _FLASH = FLASH
+_ROUND = "sites_pick_round"  # how many sites this session added: names the picker map
 _FLASH_NEW_SITE = "sites_flash_new_site"
 
 
@@ -75,12 +76,14 @@ def new_site_form(
     show_flash(_FLASH_NEW_SITE)
     st.markdown("**1. Click the map where the place is.**")
     point: tuple[float, float] | None = st.session_state.get(_POINT)
+    # A fresh map (new key) after each added site: its last click is spent with it, and the
+    # same spot can be clicked again for the next site.
     clicked = st_folium(
         _picker_map(engine, user, point, tiles),
         height=380,
         use_container_width=True,
         returned_objects=["last_clicked"],
-        key="sites_pick_map",
+        key=f"sites_pick_map_{st.session_state.get(_ROUND, 0)}",
     )
     last = (clicked or {}).get("last_clicked")
     if last and (last["lat"], last["lng"]) != st.session_state.get(_SEEN):
@@ -122,6 +125,8 @@ def new_site_form(
         st.error(str(exc))
         return
     st.session_state[_POINT] = None
+    st.session_state[_SEEN] = None
+    st.session_state[_ROUND] = st.session_state.get(_ROUND, 0) + 1
     _flash(f"Added {name.strip()}: open the Site tab to assess it.", _FLASH_NEW_SITE)
 
 
