@@ -8,16 +8,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages.common import current_user, get_engine
+from app_pages.common import current_user, get_engine, offer_download
 from app_pages.site_forms import assessment_panel, new_site_form
 from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import site_assessments as records
 from assessments import sites
 from assessments.db import session_scope
-from assessments.permissions import can
 from assessments.questionnaire import ASSESSMENT_STATUSES, RISK_RATINGS
-from geo.export import to_safe_csv
 from geo.labels import format_date, label_columns
 from layers.sites import site_map
 
@@ -164,12 +162,14 @@ with site_tab:
                 hide_index=True,
                 width="stretch",
             )
-            if not history.empty and can(user, "export"):
-                st.download_button(
+            if not history.empty:
+                offer_download(
                     "Download this site's assessments with their answers (CSV)",
-                    data=to_safe_csv(history.drop(columns=["version"])),
+                    history.drop(columns=["version"]),
+                    what="assessments",
                     file_name=f"saferplaces-assessments-site-{site_id}-{dt.date.today()}.csv",
-                    mime="text/csv",
+                    filters={"site": int(site_id)},
+                    key=f"sites_assessments_download_{site_id}",
                 )
         assessment_panel(engine, user, site_id=site_id, district=district, history=history)
 
@@ -179,9 +179,16 @@ with new_tab:
     else:
         new_site_form(engine, user, site_types=site_types, tiles=tiles)
 
-st.download_button(
+offer_download(
     "Download the site list (CSV)",
-    data=to_safe_csv(shown),
+    shown,
+    what="sites",
     file_name=f"saferplaces-sites-{dt.date.today()}.csv",
-    mime="text/csv",
+    filters={
+        "districts": districts,
+        "types": types,
+        "risks": risks,
+        "statuses": statuses,
+        "overdue_only": overdue_only,
+    },
 )
