@@ -33,6 +33,7 @@ __all__ = [
     "AssessmentIn",
     "FieldError",
     "add_action",
+    "answers_in_words",
     "create_assessment",
     "get_assessment",
     "list_actions",
@@ -428,8 +429,25 @@ def update_action(
     return action
 
 
-def list_assessments(session: Session, *, site_id: int | None = None) -> pd.DataFrame:
-    """Assessments (newest first), optionally of one site."""
+def answers_in_words(answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each question of the form with its answer in words ("not answered" when blank)."""
+    out = []
+    for question in QUESTIONS:
+        value = answers.get(question.key)
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        out.append((question.label, str(value) if value not in (None, "") else "not answered"))
+    return out
+
+
+def list_assessments(
+    session: Session, *, site_id: int | None = None, details: bool = False
+) -> pd.DataFrame:
+    """Assessments (newest first), optionally of one site.
+
+    ``details`` adds what was found: the reasons for the risk rating, the findings, who
+    submitted and reviewed it and when, and one column per question of the form (its key).
+    """
     query = (
         select(
             Assessment.id,
@@ -442,6 +460,8 @@ def list_assessments(session: Session, *, site_id: int | None = None) -> pd.Data
             Assessment.risk_rating,
             Assessment.status,
             Assessment.next_review_on,
+            Assessment.created_by,
+            Assessment.reviewed_by,
             Assessment.version,
         )
         .join(Site, Site.id == Assessment.site_id)
@@ -449,9 +469,25 @@ def list_assessments(session: Session, *, site_id: int | None = None) -> pd.Data
     )
     if site_id is not None:
         query = query.where(Assessment.site_id == site_id)
-    return pd.DataFrame(
+    if details:
+        query = query.add_columns(
+            Assessment.risk_reasons,
+            Assessment.findings,
+            Assessment.submitted_at,
+            Assessment.reviewed_at,
+            Assessment.answers,
+        )
+    frame = pd.DataFrame(
         session.execute(query).mappings().all(), columns=[c.name for c in query.selected_columns]
     )
+    if details:
+        answers = frame.pop("answers")
+        for question in QUESTIONS:
+            frame[question.key] = [
+                "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+                for v in answers.map(lambda a, k=question.key: (a or {}).get(k))
+            ]
+    return frame
 
 
 def list_actions(
