@@ -169,3 +169,32 @@ def test_map_and_home_follow_new_data_at_once(sample_store, tmp_path):
     assert months.options[-1] == "Nov 2026"
     at.switch_page("app_pages/home.py").run()
     assert next(m.value for m in at.metric if m.label == "Incidents") != before
+
+
+def test_map_is_built_once_per_data_version_and_parameters(sample_store, monkeypatch):
+    """Going back to the Map with the same filters serves the whole map from the data cache.
+
+    Building the hexagon layer (outlines, colours, JSON) was most of the page's server time for
+    thousands of hexagons, and the page rebuilt it on every visit and every click.
+    """
+    import layers.hexes
+
+    built: list[int] = []
+    real = layers.hexes.hex_layer
+
+    def counting(cells, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(len(cells))
+        return real(cells, **kwargs)
+
+    monkeypatch.setattr(layers.hexes, "hex_layer", counting)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/map.py").run()
+    assert not at.exception
+    assert len(built) == 1
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/map.py").run()
+    assert not at.exception
+    assert len(built) == 1  # from the cache
+    at.select_slider(key="map_res").set_value(9).run()
+    assert not at.exception
+    assert len(built) == 2  # new parameters: a new map
