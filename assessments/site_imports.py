@@ -109,7 +109,9 @@ def _date(row: pd.Series, key: str) -> dt.date | None:
 def _run(
     engine: Engine, name: str, frame: pd.DataFrame, actor: Actor, entity: str, handle: Any
 ) -> RecordImport:
-    report = RecordImport(file=name, read=len(frame))
+    # The file's own name may be personal: the report and the audit trail keep a label only.
+    del name
+    report = RecordImport(file=f"{entity.replace('_', ' ')} file", read=len(frame))
     with Session(engine) as session, session.begin():
         for i, row in frame.iterrows():  # tens to hundreds of records, each through a service
             line = int(i) + 2

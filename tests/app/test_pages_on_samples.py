@@ -45,6 +45,13 @@ def test_every_page_renders_on_the_samples(sample_store):
         assert at.title[0].value  # every page says what it is
     at.switch_page("app_pages/home.py").run()
     assert [m.label for m in at.metric][:3] == ["Incidents", "Missing-from / found-at", "Districts"]
+    # Home's totals are the protected ones `saferplaces status` prints (one disclosure path).
+    from assessments.store import shown_summary, store_summary
+    from geo.disclosure import INTERNAL
+
+    shown = shown_summary(store_summary(sample_store), INTERNAL)["by_kind"]
+    assert at.metric[0].value == f"{int(shown['incident']):,}"
+    assert at.metric[1].value.replace(",", "") == f"{shown['missing_from']} / {shown['found_at']}"
     # By district: each district once, under its own code, with its own counts.
     with Session(sample_store) as session:
         stored = dict(session.execute(select(District.code, District.name)).all())
