@@ -7,14 +7,13 @@ import datetime as dt
 import streamlit as st
 
 from app_pages.charts import accessible_chart
-from app_pages.common import current_user, get_engine
+from app_pages.common import current_user, get_engine, offer_download
 from app_pages.words import district_name_map
 from assessments import site_assessments as records
 from assessments.db import session_scope
 from assessments.permissions import can
 from assessments.questionnaire import ACTION_STATUSES
 from geo import ConflictError, InputError
-from geo.export import to_safe_csv
 from geo.labels import format_date, label_columns
 from geo.text import safe_text
 
@@ -68,11 +67,12 @@ st.dataframe(
     width="stretch",
     column_config={"late": st.column_config.CheckboxColumn("late")},
 )
-st.download_button(
+offer_download(
     "Download (CSV)",
-    data=to_safe_csv(actions),
+    actions,
+    what="actions",
     file_name=f"actions-{dt.date.today()}.csv",
-    mime="text/csv",
+    filters={"agencies": agencies, "districts": districts, "open_only": open_only},
 )
 
 editable = [

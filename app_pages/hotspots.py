@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
-from app_pages.common import current_data_version, current_user, disclosure_profile, get_engine
+from app_pages.common import (
+    current_data_version,
+    current_user,
+    disclosure_profile,
+    get_engine,
+    offer_download,
+)
 from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
@@ -23,7 +29,6 @@ from assessments.models import Hotspot
 from assessments.permissions import can
 from geo import ConflictError, InputError
 from geo.disclosure import protect_counts
-from geo.export import to_safe_csv
 from geo.filters import IncidentFilter
 from geo.hotspots import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
 from geo.labels import (
@@ -138,7 +143,8 @@ if listing.empty:
 merged = listing.merge(states[["id", "state", "site_ids"]], on="id", how="left")
 significant = coverage.significant_hotspots(engine)
 merged["significant"] = [bool(significant.get(i, False)) for i in merged["id"]]
-merged["priority"] = priority_scores(merged).round(1)
+# From the incidents as shown (protected), so the score cannot give back the exact count.
+merged["priority"] = priority_scores(merged, profile=profile).round(1)
 f1, f2 = st.columns([1, 2])
 active_only = f1.toggle("Currently active only", value=True)
 scopes = list(dict.fromkeys(merged["scope"]))
@@ -213,11 +219,12 @@ event = st.dataframe(
 )
 if event.selection.rows:
     st.session_state["hotspots_selected"] = int(table.iloc[event.selection.rows[0]]["no."])
-st.download_button(
+offer_download(
     "Download the list (CSV)",
-    data=to_safe_csv(table),
+    table,
+    what="hotspots",
     file_name=f"hotspots-{dt.date.today()}.csv",
-    mime="text/csv",
+    filters={"profile": profile.name},
 )
 
 fmap = base_map()

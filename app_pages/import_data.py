@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.orm import Session
 
-from app_pages.common import current_user, get_engine
-from assessments import imports
+from app_pages.common import current_user, get_engine, offer_download
+from assessments import categories, imports
 from assessments.permissions import can
 from assessments.settings import get_settings
 from geo import ConflictError, InputError, PersonalDataError
-from geo.export import to_safe_csv
 from geo.ingest import FIELDS, expand_sources, guess_mapping, open_table
 from geo.schema import KINDS
 from geo.text import safe_text
@@ -157,11 +157,12 @@ if report is not None:
         st.dataframe(pd.Series(report.rejected_by_reason, name="rows"), width="stretch")
         rejects = report.rejects_frame()
         st.dataframe(rejects.head(1000), hide_index=True, width="stretch")
-        st.download_button(
+        offer_download(
             "Download every rejected row (CSV)",
-            data=to_safe_csv(rejects),
+            rejects,
+            what="import_rejects",
             file_name="rejected-rows.csv",
-            mime="text/csv",
+            needs="import",
         )
 
 st.subheader("Import batches")
@@ -181,6 +182,33 @@ else:
             else:
                 removed = imports.delete_batch(engine, int(batch_id), actor=user)
                 st.success(f"Deleted batch {batch_id} and its {removed:,} rows.")
+                st.rerun()
+
+if can(user, "manage_settings"):
+    waiting = categories.pending_categories(engine)
+    st.subheader("New categories")
+    if not waiting:
+        st.caption("No category is waiting for approval.")
+    else:
+        st.caption(
+            "Categories that are not police.uk crime types or safeguarding categories are stored "
+            "and counted, but the Map offers them as filters only once you approve them. Refuse "
+            "one that looks like a person, a place or a description, and undo the import."
+        )
+        with st.form("category_approval"):
+            chosen = st.selectbox("Category", waiting)
+            decision = st.radio("Decision", ["approved", "refused"], horizontal=True, index=None)
+            decide = st.form_submit_button("Save decision")
+        if decide:
+            if decision is None:
+                st.error("Choose approve or refuse.")
+            else:
+                with Session(engine) as session, session.begin():
+                    categories.decide_category(
+                        session=session, actor=user, name=chosen, decision=decision
+                    )
+                st.cache_data.clear()
+                st.success(f"Category {decision}.")
                 st.rerun()
 
 if can(user, "import"):

@@ -11,7 +11,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
-from app_pages.common import current_data_version, disclosure_profile, get_engine
+from app_pages.common import (
+    current_data_version,
+    disclosure_profile,
+    get_engine,
+    offer_download,
+)
 from assessments import maps
 from assessments.imports import load_districts
 from assessments.incidents import month_range, taxonomy_in_store
@@ -199,7 +204,9 @@ if raw.empty:
     st.info("No incident matches these filters.")
     st.stop()
 
-protected = pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], profile)], axis=1)
+protected = pd.concat(
+    [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
+)
 if profile.name == "publication":
     dropped = int(protected["suppressed"].sum())
     protected = protected[~protected["suppressed"]].reset_index(drop=True)
@@ -270,7 +277,14 @@ with right:
         wide = monthly.pivot_table(
             index="month", columns="kind", values="count", aggfunc="sum"
         ).fillna(0)
-        protected_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["count"])
+        trend_keys = monthly.pivot_table(
+            index="month", columns="kind", values="keysum", aggfunc="sum"
+        ).fillna(0)
+
+        def _protect_trend(col: pd.Series, part: str) -> pd.Series:
+            return protect_counts(col.astype(int), profile, keys=trend_keys[col.name])[part]
+
+        protected_trend = wide.apply(_protect_trend, part="count")
         protected_trend.columns = [kind_label(k).split(" (")[0] for k in protected_trend.columns]
         accessible_chart(
             protected_trend.astype("float"), kind="line", suppressed=profile.suppressed_label
@@ -282,7 +296,7 @@ with right:
                 "out of the chart."
             )
         with st.expander("The chart as a table"):
-            table_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["label"])
+            table_trend = wide.apply(_protect_trend, part="label")
             table_trend.columns = protected_trend.columns
             table_trend.index = [format_month(m) for m in table_trend.index]
             st.dataframe(table_trend, width="stretch")
@@ -298,8 +312,14 @@ with right:
             footer=("OFFICIAL-SENSITIVE · " if profile.name != "publication" else "")
             + profile.describe(),
         )
-        st.download_button(
-            "Download the map image", data=png, file_name="saferplaces-map.png", mime="image/png"
+        offer_download(
+            "Download the map image",
+            data=png,
+            rows=len(protected),
+            what="map_image",
+            file_name="saferplaces-map.png",
+            mime="image/png",
+            filters={"filter": filt.describe(names), "profile": profile.name},
         )
     st.subheader("Selected hexagon")
     point = (clicked or {}).get("last_clicked")
@@ -311,14 +331,18 @@ with right:
         if detail.empty:
             st.caption("No matching incidents in that hexagon.")
         else:
-            by_category = detail.groupby("category")["count"].sum().sort_values(ascending=False)
-            table = protect_counts(by_category, profile)[["label"]].rename(
-                columns={"label": "incidents"}
+            by_category = (
+                detail.groupby("category")[["count", "keysum"]]
+                .sum()
+                .sort_values("count", ascending=False)
             )
+            table = protect_counts(by_category["count"], profile, keys=by_category["keysum"])[
+                ["label"]
+            ].rename(columns={"label": "incidents"})
             st.dataframe(table, width="stretch")
-            by_month = detail.groupby("month")["count"].sum()
-            month_table = protect_counts(by_month, profile)[["label"]].rename(
-                columns={"label": "incidents"}
-            )
+            by_month = detail.groupby("month")[["count", "keysum"]].sum()
+            month_table = protect_counts(by_month["count"], profile, keys=by_month["keysum"])[
+                ["label"]
+            ].rename(columns={"label": "incidents"})
             month_table.index = month_table.index.strftime("%b %Y")
             st.dataframe(month_table, width="stretch")

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages.common import current_user, get_engine
+from app_pages.common import current_user, get_engine, offer_download
 from app_pages.forms import assessment_form
 from app_pages.words import district_name_map
 from assessments import site_assessments as records
@@ -17,7 +17,6 @@ from assessments.db import session_scope
 from assessments.permissions import can
 from assessments.questionnaire import ASSESSMENT_STATUSES, RISK_RATINGS
 from geo import InputError
-from geo.export import to_safe_csv
 from geo.labels import format_date, label_columns
 from geo.text import safe_text
 from layers.sites import site_map
@@ -187,9 +186,16 @@ with new_tab:
             except (InputError, PermissionError) as exc:
                 st.error(safe_text(exc))
 
-st.download_button(
+offer_download(
     "Download the site list (CSV)",
-    data=to_safe_csv(shown),
+    shown,
+    what="sites",
     file_name=f"saferplaces-sites-{dt.date.today()}.csv",
-    mime="text/csv",
+    filters={
+        "districts": districts,
+        "types": types,
+        "risks": risks,
+        "statuses": statuses,
+        "overdue_only": overdue_only,
+    },
 )

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from assessments import site_assessments as records
 from assessments import sites
 from assessments.audit import record_event
+from assessments.exports import encode_table, record_export
 from assessments.models import Action, Assessment, Site
 from assessments.permissions import Actor, require
 from assessments.questionnaire import QUESTIONS
 from assessments.sample_removal import remove_samples_before_real_data
 from geo._errors import InputError, PermissionDeniedError
-from geo.export import to_safe_csv, to_safe_xlsx
 from geo.ingest import expand_sources, open_table
 from geo.ingest.personal import check_headers, normalise_header
 
@@ -307,10 +307,15 @@ def export_records(engine: Engine, *, fmt: str = "csv", actor: Actor) -> dict[st
             "assessments": records.list_assessments(session),
             "actions": records.list_actions(session),
         }
-        record_event(
-            session, actor=actor, action="export", entity="records", detail={"format": fmt}
+        record_export(
+            session,
+            actor=actor,
+            what="records",
+            rows=sum(len(f) for f in frames.values()),
+            filters={name: len(f) for name, f in frames.items()},
+            fmt=fmt,
         )
         session.commit()
     if fmt == "xlsx":
-        return to_safe_xlsx(frames)
-    return {name: to_safe_csv(frame) for name, frame in frames.items()}
+        return encode_table(frames, fmt="xlsx")
+    return {name: encode_table(frame) for name, frame in frames.items()}
