@@ -39,7 +39,7 @@ def _signed_in_as_demo(at: AppTest) -> bool:
 
 
 def test_samples_only_sign_the_demo_in(sampled):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
     assert _signed_in_as_demo(at)
 
@@ -47,7 +47,7 @@ def test_samples_only_sign_the_demo_in(sampled):
 def test_a_real_user_turns_the_demo_off(sampled):
     with Session(sampled) as session, session.begin():
         users.add_user(session, actor=OPERATOR, username="ana", role="analyst")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
     assert not _signed_in_as_demo(at)
     assert [b.label for b in at.button] == ["Sign in"]
@@ -60,6 +60,6 @@ def test_a_real_site_turns_the_demo_off(sampled):
             actor=OPERATOR,
             data=sites.SiteIn(name="Bus station", site_type="transport_hub", lat=52.85, lon=-2.05),
         )
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
     assert not _signed_in_as_demo(at)

@@ -30,7 +30,7 @@ def _add(engine, username, role, districts=None):
 
 def _users_page(engine) -> AppTest:
     _add(engine, "boss", "admin")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     at.text_input[0].input("boss")
     at.text_input[1].input(PASSWORD)
     at.button[0].click()

@@ -43,7 +43,7 @@ def test_reasons_names_and_user_names_are_escaped_on_the_hotspots_page(configure
         register.add_place_of_concern(
             session, actor=OPERATOR, name=IMAGE, lat=52.8, lon=-2.1, reason=IMAGE
         )
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     at.text_input[0].input("boss")
     at.text_input[1].input(PASSWORD)
     at.button[0].click()
@@ -61,7 +61,7 @@ def test_reasons_names_and_user_names_are_escaped_on_the_hotspots_page(configure
 def test_error_messages_quoting_user_input_are_escaped(configured):
     with Session(configured) as session, session.begin():
         users.add_user(session, actor=OPERATOR, username="boss", role="admin", password=PASSWORD)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     at.text_input[0].input("boss")
     at.text_input[1].input(PASSWORD)
     at.button[0].click()
