@@ -107,7 +107,7 @@ def require_action(action: str) -> SignedInUser:
 
 def offer_download(
     label: str,
-    frame: pd.DataFrame | None = None,
+    frame: pd.DataFrame | dict[str, pd.DataFrame] | None = None,
     *,
     what: str,
     file_name: str,
@@ -127,9 +127,11 @@ def offer_download(
     user = current_user()
     if user is None or not can(user, needs):
         return False
+    fmt = file_name.rsplit(".", 1)[-1]
     if frame is not None:
-        data = prepare_export(frame, actor=user, needs=needs)
-        rows = len(frame) if rows is None else rows
+        data = prepare_export(frame, actor=user, fmt=fmt, needs=needs)
+        if rows is None:
+            rows = sum(map(len, frame.values())) if isinstance(frame, dict) else len(frame)
     assert data is not None
     st.download_button(
         label,
@@ -138,7 +140,7 @@ def offer_download(
         mime=mime,
         key=key,
         on_click=_record_download,
-        args=(user, what, int(rows or 0), filters, file_name.rsplit(".", 1)[-1], needs),
+        args=(user, what, int(rows or 0), filters, fmt, needs),
     )
     return True
 

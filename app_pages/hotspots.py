@@ -21,6 +21,7 @@ from app_pages.common import (
     get_engine,
     offer_download,
 )
+from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
@@ -227,7 +228,7 @@ offer_download(
     filters={"profile": profile.name},
 )
 
-fmap = base_map()
+fmap = base_map(tiles=tiles_switch("hotspots_tiles"))
 geo_shown = states[states["id"].isin(shown["id"])]
 if not geo_shown.empty:
     minx, miny, maxx, maxy = geo_shown.total_bounds

@@ -478,7 +478,7 @@ def import_districts(
                 "min_lat": miny,
                 "max_lon": maxx,
                 "max_lat": maxy,
-                "source": Path(path).name[:255],
+                "source": "boundary file",  # never the file's own name (it may be personal)
                 "is_sample": is_sample,
             }
             if row.code in existing:
@@ -491,7 +491,7 @@ def import_districts(
             actor=actor,
             action="import",
             entity="district",
-            detail={"file": Path(path).name, "codes": frame["code"].tolist()},
+            detail={"codes": frame["code"].tolist()},
         )
     return frame[["code", "name"]].reset_index(drop=True)
 

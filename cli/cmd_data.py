@@ -123,6 +123,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             "--out", type=Path, required=True, help="folder (csv: one file per table) or .xlsx file"
         )
         exp.set_defaults(needs="export", func=_records_export)
+        if kind == "assessments":
+            review = sub.add_parser(
+                "review",
+                help="mark a submitted assessment reviewed (never by its own author; use --user)",
+            )
+            review.add_argument("id", type=int, help="the assessment's number")
+            review.add_argument("--json", action="store_true", help="print JSON")
+            # Reviewing is a district-scoped right: the service checks it against the
+            # assessment's own district (and refuses its author), which only it can see.
+            review.set_defaults(needs="view", func=_review)
 
     pack = subparsers.add_parser("pack", help="write a strategy meeting pack (PDF or XLSX)")
     pack.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="meeting date")
@@ -271,6 +281,26 @@ def _records_import(args: argparse.Namespace) -> int:
         )
         for line, reason in report.rejects:
             print(f"  line {line}: {reason}")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from assessments import site_assessments as records
+
+    engine = store_engine()
+    actor = resolve_actor(args, engine)
+    with Session(engine) as session, session.begin():
+        current = records.get_assessment(session, args.id)
+        done = records.review_assessment(
+            session, actor=actor, assessment_id=args.id, expected_version=current.version
+        )
+        result = {"id": done.id, "status": done.status, "reviewed_by": done.reviewed_by}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"assessment {result['id']} reviewed by {result['reviewed_by']}")
     return 0
 
 
