@@ -15,6 +15,7 @@ from assessments.permissions import can
 from assessments.questionnaire import ACTION_STATUSES
 from geo import ConflictError, InputError
 from geo.labels import format_date, label_columns
+from geo.text import safe_text
 
 user = current_user()
 assert user is not None
@@ -117,7 +118,7 @@ if editable:
                     data=data,
                 )
         except (InputError, ConflictError, PermissionError) as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             st.success("Saved.")
             st.rerun()

@@ -17,6 +17,7 @@ from assessments.settings import get_settings
 from assessments.store import data_version, store_has_only_samples, store_uses_samples
 from assessments.users import SignedInUser, ensure_demo_user
 from geo.disclosure import DisclosureProfile, get_profile
+from geo.text import safe_text
 
 __all__ = [
     "current_data_version",
@@ -28,6 +29,7 @@ __all__ = [
     "page_error",
     "profile_names",
     "require_action",
+    "safe_text",
     "show_sample_banner",
     "sign_in",
     "sign_out",
@@ -105,7 +107,7 @@ def require_action(action: str) -> SignedInUser:
 
 def offer_download(
     label: str,
-    frame: pd.DataFrame | None = None,
+    frame: pd.DataFrame | dict[str, pd.DataFrame] | None = None,
     *,
     what: str,
     file_name: str,
@@ -125,9 +127,11 @@ def offer_download(
     user = current_user()
     if user is None or not can(user, needs):
         return False
+    fmt = file_name.rsplit(".", 1)[-1]
     if frame is not None:
-        data = prepare_export(frame, actor=user, needs=needs)
-        rows = len(frame) if rows is None else rows
+        data = prepare_export(frame, actor=user, fmt=fmt, needs=needs)
+        if rows is None:
+            rows = sum(map(len, frame.values())) if isinstance(frame, dict) else len(frame)
     assert data is not None
     st.download_button(
         label,
@@ -136,7 +140,7 @@ def offer_download(
         mime=mime,
         key=key,
         on_click=_record_download,
-        args=(user, what, int(rows or 0), filters, file_name.rsplit(".", 1)[-1], needs),
+        args=(user, what, int(rows or 0), filters, fmt, needs),
     )
     return True
 
@@ -161,7 +165,7 @@ def page_error(exc: Exception, *, what_next: str = "") -> None:
         log.exception("unexpected error on a page")
         st.error("Something went wrong. The details were logged; please try again.")
         return
-    st.error(f"{exc}" + (f"\n\n{what_next}" if what_next else ""))
+    st.error(safe_text(exc) + (f"\n\n{what_next}" if what_next else ""))
 
 
 def show_sample_banner() -> None:

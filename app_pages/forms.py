@@ -13,6 +13,7 @@ from assessments.db import session_scope
 from assessments.questionnaire import QUESTIONS, RISK_RATINGS
 from assessments.users import SignedInUser
 from geo import ConflictError, InputError
+from geo.text import safe_text
 
 __all__ = ["FLASH", "PENDING_CHOICE", "assessment_form"]
 
@@ -24,11 +25,11 @@ PENDING_CHOICE = "sites_assessment_pending"
 
 def _field_error(errors: dict[str, str], key: str) -> None:
     if key in errors:
-        st.markdown(f":red[⚠ {errors[key]}]")
+        st.markdown(f":red[⚠ {safe_text(errors[key])}]")
 
 
 def _show_conflict(exc: ConflictError) -> None:
-    st.error(str(exc))
+    st.error(safe_text(exc))
     keys = [k for k in exc.attempted if k in exc.current and exc.attempted[k] != exc.current[k]]
     if keys:
         st.dataframe(
@@ -177,7 +178,7 @@ def assessment_form(
     except ConflictError as exc:
         _show_conflict(exc)
     except (InputError, PermissionError) as exc:
-        st.error(str(exc))
+        st.error(safe_text(exc))
     else:
         # Clear the form's errors (the red banner and the notes next to the fields) and its
         # entries by rerunning; the confirmation is shown once after the rerun.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 
 import folium
 import geopandas as gpd
@@ -45,13 +44,8 @@ from geo.labels import (
 from geo.priority import FORMULA, priority_scores
 from geo.profiles import PROFILE_TITLES
 from geo.scope import KIND_WORDS
+from geo.text import safe_text
 from layers.hexes import base_map, district_layer
-
-
-def _plain(text: object) -> str:
-    """Text from the data (scopes name categories and districts) shown as itself in markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
-
 
 user = current_user()
 assert user is not None
@@ -124,8 +118,9 @@ if can(user, "compute_hotspots"):
                     engine, actor=user, filt=filt, eps_m=float(eps), min_samples=int(min_samples)
                 )
                 status.update(
-                    label=f"Run {summary.run_id} ({summary.scope}): {summary.n_hotspots} "
-                    f"hotspots ({summary.new} new, {summary.continued} continued, "
+                    label=f"Run {summary.run_id} ({safe_text(summary.scope)}): "
+                    f"{summary.n_hotspots} hotspots ({summary.new} new, "
+                    f"{summary.continued} continued, "
                     f"{summary.recurred} back again, {summary.split} split, "
                     f"{summary.merged} merged, {summary.inactive} no longer active)",
                     state="complete",
@@ -148,7 +143,7 @@ if listing.empty:
 
 merged = listing.merge(states[["id", "state", "site_ids"]], on="id", how="left")
 significant = coverage.significant_hotspots(engine)
-merged["significant"] = merged["id"].map(significant).fillna(False)
+merged["significant"] = [bool(significant.get(i, False)) for i in merged["id"]]
 # From the incidents as shown (protected), so the score cannot give back the exact count.
 merged["priority"] = priority_scores(merged, profile=profile).round(1)
 f1, f2 = st.columns([1, 2])
@@ -204,8 +199,8 @@ if not runs.empty:
     last_run = runs.iloc[0]
     params = last_run["parameters"] or {}
     st.caption(
-        f"Hotspots last found on {format_datetime(last_run['at'])} by {last_run['by']} "
-        f"(scope: {_plain(last_run.get('scope') or params.get('filter'))}). "
+        f"Hotspots last found on {format_datetime(last_run['at'])} by {safe_text(last_run['by'])} "
+        f"(scope: {safe_text(last_run.get('scope') or params.get('filter'))}). "
         f"Most urgent first. {profile.describe()}."
     )
     with st.expander("How hotspots were found and ranked"):
@@ -292,7 +287,7 @@ with left:
             width="stretch",
         )
     if record["source"] == "manual":
-        st.info(f"Added by hand: {record['reason']}")
+        st.info(f"Added by hand: {safe_text(record['reason'])}")
     if profiles:
         st.markdown("**Who and when** (incidents in this place)")
         tabs = st.tabs([PROFILE_TITLES[d] for d in profiles])
@@ -362,7 +357,7 @@ if can(user, "edit_register"):
                     reason=reason,
                 )
         except (InputError, ConflictError) as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             st.success("Status saved.")
             st.rerun()
@@ -386,7 +381,7 @@ if can(user, "edit_register"):
                     due_on=due,
                 )
         except InputError as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             st.success("Decision recorded.")
             st.rerun()
@@ -412,7 +407,7 @@ if can(user, "edit_register"):
                         reason=why,
                     )
             except InputError as exc:
-                st.error(str(exc))
+                st.error(safe_text(exc))
             else:
-                st.success(f"Added {name}.")
+                st.success(f"Added {safe_text(name)}.")
                 st.rerun()

@@ -8,11 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.charts import accessible_chart
-from app_pages.common import disclosure_profile, get_engine
+from app_pages.common import disclosure_profile, get_engine, offer_download
 from assessments.imports import load_districts
 from assessments.performance import REPEAT_MEASURES, performance_report
 from geo.disclosure import protect_outcomes
-from geo.export import to_safe_xlsx
 from geo.labels import label_columns
 from geo.outcomes import CAVEAT
 
@@ -87,17 +86,17 @@ else:
     if "district_code" in outcomes:
         outcomes["district_code"] = outcomes["district_code"].map(lambda c: names.get(c, c))
     st.dataframe(label_columns(outcomes), hide_index=True, width="stretch")
-st.download_button(
+offer_download(
     "Download the framework (XLSX)",
-    data=to_safe_xlsx(
-        {
-            "headline": headline[["measure", "shown"]],
-            "repeat locations": repeats,
-            "agencies": agencies,
-            "districts": by_district,
-        }
-    ),
+    {
+        "headline": headline[["measure", "shown"]],
+        "repeat locations": repeats,
+        "agencies": agencies,
+        "districts": by_district,
+    },
+    what="performance",
     file_name=f"performance-{start}-{end}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    filters={"from": str(start), "to": str(end), "profile": profile.name},
 )
 st.caption(profile.describe())

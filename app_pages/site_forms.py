@@ -19,6 +19,7 @@ from assessments.permissions import can
 from assessments.users import SignedInUser
 from geo import ConflictError, InputError
 from geo.labels import format_date, format_datetime
+from geo.text import safe_text
 from layers.hexes import base_map, district_layer
 
 __all__ = ["assessment_panel", "new_site_form", "show_flash"]
@@ -39,7 +40,7 @@ def show_flash(key: str = _FLASH) -> None:
     """Show (once) the confirmation left by the last save."""
     message = st.session_state.pop(key, None)
     if message:
-        st.success(message)
+        st.success(safe_text(message))
 
 
 def _picker_map(engine: Engine, user: SignedInUser, point: tuple[float, float] | None, tiles: str):
@@ -122,7 +123,7 @@ def new_site_form(
             )
             st.session_state["sites_selected"] = site.id
     except (InputError, PermissionError) as exc:
-        st.error(str(exc))
+        st.error(safe_text(exc))
         return
     st.session_state[_POINT] = None
     st.session_state[_SEEN] = None
@@ -133,12 +134,12 @@ def new_site_form(
 def _read_out(current: pd.Series) -> None:
     st.markdown(
         f"**Assessment {current['id']}** · {current['status']} · assessed on "
-        f"{format_date(current['assessed_on'])} by {current['officer']} "
-        f"({current['organisation']})"
+        f"{format_date(current['assessed_on'])} by {safe_text(current['officer'])} "
+        f"({safe_text(current['organisation'])})"
     )
     if current["status"] == "reviewed":
         st.markdown(
-            f"Reviewed by **{current['reviewed_by']}**"
+            f"Reviewed by **{safe_text(current['reviewed_by'])}**"
             + (
                 f" on {format_datetime(current['reviewed_at'])}"
                 if pd.notna(current["reviewed_at"])
@@ -151,8 +152,8 @@ def _read_out(current: pd.Series) -> None:
         pd.DataFrame(in_words, columns=["question", "answer"]), hide_index=True, width="stretch"
     )
     st.markdown(f"**Risk:** {current['risk_rating'] or 'not rated'}")
-    st.markdown(f"**Reasons for the risk rating:** {current['risk_reasons'] or '-'}")
-    st.markdown(f"**Findings:** {current['findings'] or '-'}")
+    st.markdown(f"**Reasons for the risk rating:** {safe_text(current['risk_reasons'] or '-')}")
+    st.markdown(f"**Findings:** {safe_text(current['findings'] or '-')}")
     st.markdown(f"**Next review:** {format_date(current['next_review_on'])}")
 
 
@@ -172,7 +173,7 @@ def _review(engine: Engine, user: SignedInUser, current: pd.Series, district: st
                     expected_version=int(current["version"]),
                 )
         except (InputError, ConflictError, PermissionError) as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             _flash(f"Assessment {current['id']} marked reviewed by {user.display_name}.")
 
@@ -199,9 +200,9 @@ def _add_action(engine: Engine, user: SignedInUser, assessment_id: int) -> None:
                 ),
             )
     except records.FieldError as exc:
-        st.error("The action needs: " + "; ".join(exc.errors.values()) + ".")
+        st.error(safe_text("The action needs: " + "; ".join(exc.errors.values()) + "."))
     except (InputError, PermissionError) as exc:
-        st.error(str(exc))
+        st.error(safe_text(exc))
     else:
         _flash(f"Action added for {agency.strip()}.")
 

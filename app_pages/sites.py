@@ -17,6 +17,7 @@ from assessments import sites
 from assessments.db import session_scope
 from assessments.questionnaire import ASSESSMENT_STATUSES, RISK_RATINGS
 from geo.labels import format_date, label_columns
+from geo.text import safe_text
 from layers.sites import site_map
 
 user = current_user()
@@ -119,7 +120,7 @@ with site_tab:
         district = str(row["district_code"])
         left, right = st.columns([2, 3])
         with left:
-            st.subheader(str(row["name"]))
+            st.subheader(safe_text(row["name"]))
             st.text(
                 f"{site_types.get(row['site_type'], row['site_type'])} · "
                 f"{names.get(district, district)}\n"

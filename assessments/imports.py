@@ -333,13 +333,20 @@ def import_files(
     """
     if not isinstance(actor, str):
         require(actor, "import")
+    sources = expand_sources([Path(p) for p in paths])
+    removed = None
+    if not is_sample and not all(_already_imported(engine, s) for s in sources):
+        # Samples and real data never mix: the first real import removes the samples.
+        from assessments.sample_removal import remove_samples_before_real_data
+
+        removed = remove_samples_before_real_data(engine, actor=actor)
     districts = load_districts(engine)
     wanted = frozenset(only_districts) if only_districts else None
     if wanted and districts.empty:
         msg = "no district boundaries are stored yet: import them first to keep only your districts"
         raise InputError(msg)
     report = ImportReport()
-    for source in expand_sources([Path(p) for p in paths]):
+    for source in sources:
         try:
             batch = _import_one(
                 engine,
@@ -356,9 +363,20 @@ def import_files(
                 chunk_rows=chunk_rows,
             )
         except InputError as exc:
-            raise type(exc)(f"{source.name}: {exc}", **_error_kwargs(exc)) from exc
+            said = f" ({removed})" if removed and not report.batches else ""
+            raise type(exc)(f"{source.name}: {exc}{said}", **_error_kwargs(exc)) from exc
+        if removed and not report.batches:
+            batch.notes.insert(0, removed)
         report.batches.append(batch)
     return report
+
+
+def _already_imported(engine: Engine, source: Any) -> bool:
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(ImportBatch.id).where(ImportBatch.checksum == source.checksum()).limit(1)
+        ).first()
+    return found is not None
 
 
 def _error_kwargs(exc: InputError) -> dict[str, Any]:
@@ -438,6 +456,10 @@ def import_districts(
     if not isinstance(actor, str):
         require(actor, "import")
     frame = read_boundaries(Path(path), code_field=code_field, name_field=name_field)
+    if not is_sample:  # real boundaries replace the synthetic samples, never join them
+        from assessments.sample_removal import remove_samples_before_real_data
+
+        remove_samples_before_real_data(engine, actor=actor)
     if only_codes:
         frame = frame[frame["code"].isin(only_codes)]
         if frame.empty:
@@ -456,7 +478,7 @@ def import_districts(
                 "min_lat": miny,
                 "max_lon": maxx,
                 "max_lat": maxy,
-                "source": Path(path).name[:255],
+                "source": "boundary file",  # never the file's own name (it may be personal)
                 "is_sample": is_sample,
             }
             if row.code in existing:
@@ -469,7 +491,7 @@ def import_districts(
             actor=actor,
             action="import",
             entity="district",
-            detail={"file": Path(path).name, "codes": frame["code"].tolist()},
+            detail={"codes": frame["code"].tolist()},
         )
     return frame[["code", "name"]].reset_index(drop=True)
 

@@ -26,6 +26,7 @@ from assessments.questionnaire import (
     next_review_date,
 )
 from geo._errors import ConflictError, InputError
+from geo.ingest.personal import personal_text_message, personal_text_problem
 
 __all__ = [
     "ActionIn",
@@ -125,6 +126,12 @@ def _validate(data: AssessmentIn, *, complete: bool) -> dict[str, str]:
     if len(data.risk_reasons) > 4000:
         errors["risk_reasons"] = "4000 characters at most"
     _check_answers(data.answers, errors)
+    texts = {"risk_reasons": data.risk_reasons, "findings": data.findings}
+    texts |= {"answers": " ".join(str(v) for v in data.answers.values() if isinstance(v, str))}
+    for key, value in texts.items():
+        problem = personal_text_problem(value)
+        if problem:
+            errors.setdefault(key, personal_text_message(problem))
     if complete:
         if not data.risk_rating:
             errors.setdefault("risk_rating", "rate the risk before submitting")
@@ -341,6 +348,9 @@ def _validate_action(data: ActionIn) -> dict[str, str]:
         errors["description"] = "describe the action"
     elif len(data.description) > 2000:
         errors["description"] = "2000 characters at most"
+    problem = personal_text_problem(data.description)
+    if problem:
+        errors.setdefault("description", personal_text_message(problem))
     if not data.agency.strip():
         errors["agency"] = "name the owning agency"
     if data.status not in ACTION_STATUSES:

@@ -24,6 +24,7 @@ from assessments.exports import encode_table, record_export
 from assessments.models import Action, Assessment, Site
 from assessments.permissions import Actor, require
 from assessments.questionnaire import QUESTIONS
+from assessments.sample_removal import remove_samples_before_real_data
 from geo._errors import InputError, PermissionDeniedError
 from geo.ingest import expand_sources, open_table
 from geo.ingest.personal import check_headers, normalise_header
@@ -48,6 +49,7 @@ class RecordImport:
     stored: int = 0
     rejected: int = 0
     rejects: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rejected_by_reason(self) -> dict[str, int]:
@@ -62,6 +64,7 @@ class RecordImport:
             "stored": self.stored,
             "rejected": self.rejected,
             "rejected_by_reason": self.rejected_by_reason,
+            **({"notes": self.notes} if self.notes else {}),
         }
 
 
@@ -157,9 +160,22 @@ def _date(row: pd.Series, key: str) -> dt.date | None:
 
 
 def _run(
-    engine: Engine, name: str, frame: pd.DataFrame, actor: Actor, entity: str, handle: Any
+    engine: Engine,
+    name: str,
+    frame: pd.DataFrame,
+    actor: Actor,
+    entity: str,
+    handle: Any,
+    *,
+    is_sample: bool = False,
 ) -> RecordImport:
-    report = RecordImport(file=name, read=len(frame))
+    # The file's own name may be personal: the report and the audit trail keep a label only.
+    del name
+    report = RecordImport(file=f"{entity.replace('_', ' ')} file", read=len(frame))
+    if not is_sample:  # samples and real records never mix
+        note = remove_samples_before_real_data(engine, actor=actor)
+        if note:
+            report.notes.append(note)
     with Session(engine) as session, session.begin():
         for i, row in frame.iterrows():  # tens to hundreds of records, each through a service
             line = int(i) + 2
@@ -217,7 +233,7 @@ def import_sites(
         )
         return True
 
-    return _run(engine, name, frame, actor, "site", handle)
+    return _run(engine, name, frame, actor, "site", handle, is_sample=is_sample)
 
 
 def import_assessments(
@@ -288,7 +304,7 @@ def import_assessments(
                 assessment.reviewed_at = assessment.submitted_at
         return True
 
-    return _run(engine, name, frame, actor, "assessment", handle)
+    return _run(engine, name, frame, actor, "assessment", handle, is_sample=is_sample)
 
 
 def _check_imported_review(actor: Actor, reviewer: str, *, officer: str) -> None:
@@ -354,7 +370,7 @@ def import_actions(
         )
         return True
 
-    return _run(engine, name, frame, actor, "action", handle)
+    return _run(engine, name, frame, actor, "action", handle, is_sample=is_sample)
 
 
 def export_records(engine: Engine, *, fmt: str = "csv", actor: Actor) -> dict[str, bytes] | bytes:

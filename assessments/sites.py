@@ -21,6 +21,7 @@ from assessments.audit import record_event, snapshot
 from assessments.models import Assessment, District, Site, SiteType
 from assessments.permissions import Actor, require
 from geo._errors import ConflictError, InputError
+from geo.ingest.personal import personal_text_message, personal_text_problem
 from geo.schema import UK_BOUNDS
 
 __all__ = [
@@ -130,6 +131,10 @@ def _validate(session: Session, data: SiteIn) -> list[str]:
         problems.append("location: the point is not in the United Kingdom (latitude, longitude)")
     if len(data.address_line) > 300:
         problems.append("address: 300 characters at most")
+    for label, value in (("name", data.name), ("address", data.address_line)):
+        problem = personal_text_problem(value, addresses=True)
+        if problem:
+            problems.append(f"{label}: {personal_text_message(problem)}")
     return problems
 
 
