@@ -20,7 +20,6 @@ from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
 from assessments.imports import load_districts
-from assessments.models import Hotspot
 from assessments.permissions import can
 from geo import ConflictError, InputError
 from geo.disclosure import protect_counts
@@ -127,13 +126,12 @@ if can(user, "compute_hotspots"):
 
 
 @st.cache_data(ttl=600, max_entries=16)
-def _register(_version: str, _nonce: int) -> gpd.GeoDataFrame:
+def _register(version: str, nonce: str) -> gpd.GeoDataFrame:
+    """The register with its coverage; ``version`` and ``nonce`` are the cache key."""
     return coverage.hotspot_coverage(engine, active_only=False)
 
 
-with Session(engine) as session:
-    nonce = int(session.query(Hotspot).count() + sum(h.version for h in session.query(Hotspot)))
-states = _register(version, nonce)
+states = _register(version, coverage.register_version(engine))
 with Session(engine) as session:
     listing = reg.list_register(session)
 if listing.empty:
@@ -336,6 +334,9 @@ with right:
         st.dataframe(runs_seen, hide_index=True, width="stretch")
 
 if can(user, "edit_register"):
+    flash = st.session_state.pop("hotspots_flash", None)
+    if flash:
+        st.success(flash, icon="✅")
     c1, c2 = st.columns(2)
     with c1, st.form(f"status_{selected}_{record['version']}"):
         st.markdown("**Change status**")
@@ -356,9 +357,9 @@ if can(user, "edit_register"):
         except (InputError, ConflictError) as exc:
             st.error(str(exc))
         else:
-            st.success("Status saved.")
+            st.session_state["hotspots_flash"] = f"Status of #{selected} saved: {status}."
             st.rerun()
-    with c2, st.form(f"note_{selected}"):
+    with c2, st.form(f"note_{selected}", clear_on_submit=True):
         st.markdown("**Record a meeting decision**")
         meeting = st.date_input("Meeting date", value=dt.date.today())
         decision = st.text_area("Decision")
@@ -380,7 +381,7 @@ if can(user, "edit_register"):
         except InputError as exc:
             st.error(str(exc))
         else:
-            st.success("Decision recorded.")
+            st.session_state["hotspots_flash"] = f"Decision recorded for #{selected}."
             st.rerun()
     with st.expander("Add a place of concern named by the panel (not from data)"):
         with st.form("place_of_concern"):

@@ -112,6 +112,13 @@ defaults = {
 }
 for key, value in defaults.items():
     st.session_state.setdefault(key, value)
+# A newly imported month shows at once: a range that ended at the latest month follows it.
+newest = str(months[-1])
+if st.session_state.get("map_newest") not in (None, newest) and st.session_state[
+    "map_to"
+] == st.session_state.get("map_newest"):
+    st.session_state["map_to"] = newest
+st.session_state["map_newest"] = newest
 
 names = _districts(version).set_index("code")["name"].to_dict()
 with st.sidebar:
