@@ -16,6 +16,8 @@ _CSS = """
 [data-baseweb="calendar"] [role="gridcell"] { min-width: 24px; min-height: 24px; }
 /* Radio and checkbox targets. */
 [data-testid="stRadio"] label, [data-testid="stCheckbox"] label { min-height: 24px; }
+/* The session cookie's script takes no room. */
+[data-testid="stElementContainer"]:has(.saferplaces-session) { display: none; }
 </style>
 """
 
