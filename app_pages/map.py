@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import folium
@@ -112,6 +113,15 @@ defaults = {
 }
 for key, value in defaults.items():
     st.session_state.setdefault(key, value)
+# A shared link's view (zoom, centre, selected hexagon) is where this visit starts.
+if "map_shared_view" not in st.session_state and {"zoom", "lat", "lon"} <= set(params):
+    with contextlib.suppress(ValueError):
+        st.session_state["map_shared_view"] = (
+            int(params["zoom"]),
+            (float(params["lat"]), float(params["lon"])),
+        )
+if "cell" in params and h3.is_valid_cell(params["cell"]):
+    st.session_state.setdefault("map_cell", params["cell"])
 # A newly imported month shows at once: a range that ended at the latest month follows it.
 newest = str(months[-1])
 if st.session_state.get("map_newest") not in (None, newest) and st.session_state[
@@ -262,13 +272,26 @@ fmap.get_root().html.add_child(
 
 left, right = st.columns([3, 2])
 with left:
+    shared_zoom, shared_centre = st.session_state.get("map_shared_view", (None, None))
     clicked = st_folium(
         fmap,
         height=600,
         use_container_width=True,
-        returned_objects=["last_clicked"],
+        returned_objects=["last_clicked", "zoom", "center"],
+        zoom=shared_zoom,
+        center=shared_centre,
         key="map_view",
     )
+    # The address holds the view, so copying it shares exactly what is on screen.
+    clicked = clicked or {}
+    if clicked.get("zoom") and clicked.get("center"):
+        st.query_params["zoom"] = str(int(clicked["zoom"]))
+        st.query_params["lat"] = f"{clicked['center']['lat']:.5f}"
+        st.query_params["lon"] = f"{clicked['center']['lng']:.5f}"
+    elif shared_zoom:
+        st.query_params["zoom"] = str(shared_zoom)
+        st.query_params["lat"] = f"{shared_centre[0]:.5f}"
+        st.query_params["lon"] = f"{shared_centre[1]:.5f}"
 with right:
     st.subheader("Monthly trend")
     monthly = _monthly(version, filt)
@@ -308,11 +331,19 @@ with right:
             "Download the map image", data=png, file_name="saferplaces-map.png", mime="image/png"
         )
     st.subheader("Selected hexagon")
-    point = (clicked or {}).get("last_clicked")
-    if not point:
+    point = clicked.get("last_clicked")
+    if point:
+        st.session_state["map_cell"] = h3.latlng_to_cell(point["lat"], point["lng"], shown_res)
+    selected = st.session_state.get("map_cell")
+    if selected and h3.get_resolution(selected) != shown_res:
+        selected = None  # chosen at another hexagon size: click again
+    if not selected:
         st.caption("Click a hexagon on the map to see its counts by category and month.")
     else:
-        cell = h3.str_to_int(h3.latlng_to_cell(point["lat"], point["lng"], shown_res))
+        st.query_params["cell"] = selected
+        lat, lon = h3.cell_to_latlng(selected)
+        st.caption(f"The hexagon around {lat:.4f}, {lon:.4f}.")
+        cell = h3.str_to_int(selected)
         detail = maps.cell_detail(engine, filt, cell=cell, res=shown_res)
         if detail.empty:
             st.caption("No matching incidents in that hexagon.")

