@@ -15,6 +15,9 @@ actor = require_action("manage_users")
 engine = get_engine()
 
 st.title("Users")
+flash = st.session_state.pop("users_flash", None)
+if flash:
+    st.success(flash, icon="✅")
 with session_scope(engine) as session:
     table = pd.DataFrame(
         [
@@ -53,10 +56,12 @@ if added:
     except InputError as exc:
         st.error(str(exc))
     else:
-        st.success(
+        # Shown once, after the list is redrawn with the new user in it.
+        st.session_state["users_flash"] = (
             f"Added {username}. One-time password (shown once, pass it on securely; they must "
             f"change it at first sign-in): `{one_time}`"
         )
+        st.rerun()
 
 names = table["user name"].tolist() if not table.empty else []
 with right, st.form("change_user"):
@@ -80,5 +85,6 @@ if changed and target:
     except InputError as exc:
         st.error(str(exc))
     else:
-        st.success(f"Saved {target}.")
+        state = "active" if active == "active" else "disabled (signed out everywhere)"
+        st.session_state["users_flash"] = f"Saved {target}: {new_role}, {state}."
         st.rerun()

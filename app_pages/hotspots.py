@@ -157,7 +157,14 @@ if scope_choice != "every scope":
 if shown.empty:
     st.info("No hotspot of this scope is currently active: untick 'Currently active only'.")
     st.stop()
-shown = shown.sort_values(["priority", "id"], ascending=[False, True])
+SORTS = {
+    "priority (most urgent first)": (["priority", "id"], [False, True]),
+    "incidents (most first)": (["n_incidents", "id"], [False, True]),
+    "last seen (most recent first)": (["last_month", "id"], [False, True]),
+    "name": (["name", "id"], [True, True]),
+}
+sort_by = st.selectbox("Sort the register by", list(SORTS), key="hotspots_sort")
+shown = shown.sort_values(SORTS[sort_by][0], ascending=SORTS[sort_by][1])
 names = district_name_map()
 table = shown.assign(
     incidents=protect_counts(shown["n_incidents"], profile)["label"].to_numpy(),
@@ -197,7 +204,7 @@ if not runs.empty:
     st.caption(
         f"Hotspots last found on {format_datetime(last_run['at'])} by {last_run['by']} "
         f"(scope: {_plain(last_run.get('scope') or params.get('filter'))}). "
-        f"Most urgent first. {profile.describe()}."
+        f"Sorted by {sort_by}. {profile.describe()}."
     )
     with st.expander("How hotspots were found and ranked"):
         for line in parameters_in_words(params):
@@ -205,7 +212,7 @@ if not runs.empty:
         st.write(f"Priority: {FORMULA}.")
         st.page_link("app_pages/glossary.py", label="Glossary: DBSCAN, Gi*, trend", icon="📖")
 else:
-    st.caption(f"Most urgent first. {profile.describe()}.")
+    st.caption(f"Sorted by {sort_by}. {profile.describe()}.")
 event = st.dataframe(
     table,
     hide_index=True,

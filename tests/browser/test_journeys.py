@@ -218,3 +218,183 @@ def test_officer_filters_zooms_clicks_and_shares_the_view(app_url, browser):
     _shot(other, "colleague_sees_the_same_view")
     colleague.close()
     officer.close()
+
+
+def _select(page, label: str, option: str, *, scope=None) -> None:
+    """Choose ``option`` in the Streamlit selectbox labelled ``label``."""
+    box = (scope or page).locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    page.wait_for_timeout(300)
+
+
+def _metric(page, label: str) -> int:
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    value = metric.locator('[data-testid="stMetricValue"]').inner_text()
+    return int(value.replace(",", ""))
+
+
+def test_analyst_imports_a_month_and_sees_it_at_once(app_url, browser):
+    base = app_url["url"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    _goto(page, base)
+    _sign_in(page, "ana")
+    _heading(page, "Safer Places")
+    before = _metric(page, "Incidents")
+    _nav(page, "Map", "Map")
+    _map_frame(page)
+    months = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').first
+    assert "Oct 2026" in months.inner_text()
+    assert "Nov 2026" not in months.inner_text()
+    new = app_url["folder"] / "november.csv"
+    pd.DataFrame(
+        {
+            "latitude": [52.80 + 0.001 * i for i in range(25)],
+            "longitude": [-2.10] * 25,
+            "month": ["2026-11"] * 25,
+            "category": ["Drugs"] * 25,
+        }
+    ).to_csv(new, index=False)
+    _nav(page, "Import", "Import data")
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Incident files")
+    uploader.locator('input[type="file"]').first.set_input_files(str(new))
+    page.get_by_role("button", name="Import", exact=True).wait_for(timeout=60_000)
+    _settle(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("heading", name="Import report").wait_for(timeout=120_000)
+    _settle(page)
+    _shot(page, "analyst_import_report")
+    _nav(page, "Map", "Map")
+    _map_frame(page)
+    months = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').first
+    assert "Nov 2026" in months.inner_text()  # the range now ends at the new month
+    assert "to Nov 2026" in page.get_by_text(re.compile(r"to Nov 2026; kinds")).first.inner_text()
+    _shot(page, "analyst_map_has_the_new_month")
+    _nav(page, "Home", "Safer Places")
+    assert _metric(page, "Incidents") == before + 25
+    _shot(page, "analyst_home_counts_it")
+    context.close()
+
+
+def test_panel_sorts_records_a_status_and_a_decision_once_and_downloads_a_pack(app_url, browser):
+    base = app_url["url"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    _goto(page, base)
+    _sign_in(page, "ana")
+    page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=120_000)
+    _nav(page, "Hotspots", "Hotspots")
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+    # Sort the register by name: the hotspot list below follows the table's order.
+    _select(page, "Sort the register by", "name")
+    _settle(page)
+    page.get_by_text(re.compile(r"Sorted by name\.")).first.wait_for(timeout=60_000)
+    chooser = page.locator('[data-testid="stSelectbox"]').filter(has_text="Hotspot").last
+    chooser.click()
+    names = [re.sub(r"^#\d+ ", "", o.inner_text()) for o in page.get_by_role("option").all()]
+    page.keyboard.press("Escape")
+    assert len(names) >= 3
+    assert names == sorted(names), names
+    _shot(page, "panel_register_sorted")
+    # Record a status once; the same status again is refused with a message.
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Change status").first
+    form.scroll_into_view_if_needed()
+    _select(page, "Status", "closed", scope=form)
+    form.get_by_role("textbox", name="Why (the meeting's reason)").fill("No incidents since June")
+    form.get_by_role("button", name="Save status").click()
+    _settle(page)
+    page.get_by_text(re.compile(r"Status of #\d+ saved: closed")).wait_for(timeout=60_000)
+    _shot(page, "panel_status_saved")
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Change status").first
+    form.get_by_role("textbox", name="Why (the meeting's reason)").fill("Again")
+    form.get_by_role("button", name="Save status").click()
+    _settle(page)
+    page.get_by_text("the status is already 'closed'").wait_for(timeout=60_000)
+    # A decision once: the form clears; the same decision again is refused.
+    notes = page.locator('[data-testid="stForm"]').filter(has_text="Record a meeting decision")
+    decision = notes.get_by_role("textbox", name="Decision")
+    decision.fill("Ask licensing to visit the late-night takeaways")
+    notes.get_by_role("textbox", name="Owner").fill("Licensing")
+    notes.get_by_role("button", name="Save decision").click()
+    _settle(page)
+    page.get_by_text(re.compile(r"Decision recorded for #\d+")).wait_for(timeout=60_000)
+    notes = page.locator('[data-testid="stForm"]').filter(has_text="Record a meeting decision")
+    assert notes.get_by_role("textbox", name="Decision").input_value() == ""
+    _shot(page, "panel_decision_recorded")
+    notes.get_by_role("textbox", name="Decision").fill(
+        "Ask licensing to visit the late-night takeaways"
+    )
+    notes.get_by_role("textbox", name="Owner").fill("Licensing")
+    notes.get_by_role("button", name="Save decision").click()
+    _settle(page)
+    page.get_by_text("this decision is already recorded for that meeting").wait_for(timeout=60_000)
+    # The pack.
+    _nav(page, "Meeting pack", "Meeting pack")
+    page.get_by_role("button", name="Make the pack").click()
+    download_button = page.get_by_role("button", name="Download the PDF")
+    download_button.wait_for(timeout=240_000)
+    with page.expect_download(timeout=60_000) as info:
+        download_button.click()
+    path = ARTIFACTS / "panel_pack.pdf"
+    info.value.save_as(str(path))
+    assert path.read_bytes().startswith(b"%PDF")
+    _shot(page, "panel_pack_ready")
+    context.close()
+
+
+def test_administrator_adds_re_roles_and_disables_a_user(app_url, browser):
+    base = app_url["url"]
+    admin = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = admin.new_page()
+    _goto(page, f"{base}/users")  # a deep link to an administration page
+    _sign_in(page, "ada")
+    _heading(page, "Users")
+    add = page.locator('[data-testid="stForm"]').filter(has_text="Add a user").first
+    add.get_by_role("textbox", name="User name").fill("dora")
+    add.get_by_role("textbox", name="Full name").fill("Dora Example")
+    _select(
+        page,
+        "Role",
+        "analyst: Community safety officer: imports, hotspots, all districts",
+        scope=add,
+    )
+    add.get_by_role("button", name="Add user").click()
+    _settle(page)
+    added = page.get_by_text("Added dora.")
+    added.wait_for(timeout=60_000)
+    one_time = page.locator('[data-testid="stAlert"] code').first.inner_text().strip()
+    assert len(one_time) >= 15
+    _shot(page, "admin_added_a_user")
+
+    # Dora signs in with the one-time password: she must choose her own first.
+    dora = browser.new_context(viewport={"width": 1400, "height": 1000})
+    her = dora.new_page()
+    _goto(her, base)
+    _sign_in(her, "dora", one_time)
+    her.get_by_role("textbox", name="New password").first.wait_for(timeout=120_000)
+
+    change = page.locator('[data-testid="stForm"]').filter(has_text="Change a user").first
+    _select(page, "User", "dora", scope=change)
+    _select(page, "New role", "viewer", scope=change)
+    change.get_by_role("button", name="Save changes").click()
+    _settle(page)
+    page.get_by_text("Saved dora: viewer, active.").wait_for(timeout=60_000)
+    _shot(page, "admin_re_roled_a_user")
+    change = page.locator('[data-testid="stForm"]').filter(has_text="Change a user").first
+    _select(page, "User", "dora", scope=change)
+    _select(page, "New role", "viewer", scope=change)
+    change.get_by_text("disabled", exact=True).click()
+    change.get_by_role("button", name="Save changes").click()
+    _settle(page)
+    page.get_by_text("Saved dora: viewer, disabled").wait_for(timeout=60_000)
+    _shot(page, "admin_disabled_a_user")
+
+    # Her open session ends at once, and she cannot sign in again.
+    her.reload(wait_until="domcontentloaded")
+    her.get_by_role("textbox", name="User name").wait_for(timeout=120_000)
+    _sign_in(her, "dora", one_time)
+    her.get_by_text("this account is disabled").wait_for(timeout=60_000)
+    _shot(her, "disabled_user_cannot_sign_in")
+    dora.close()
+    admin.close()
