@@ -141,7 +141,8 @@ if listing.empty:
 merged = listing.merge(states[["id", "state", "site_ids"]], on="id", how="left")
 significant = coverage.significant_hotspots(engine)
 merged["significant"] = merged["id"].map(significant).fillna(False)
-merged["priority"] = priority_scores(merged).round(1)
+# From the incidents as shown (protected), so the score cannot give back the exact count.
+merged["priority"] = priority_scores(merged, profile=profile).round(1)
 f1, f2 = st.columns([1, 2])
 active_only = f1.toggle("Currently active only", value=True)
 scopes = list(dict.fromkeys(merged["scope"]))

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from app_pages.common import current_user, get_engine
-from assessments import imports
+from assessments import categories, imports
 from assessments.permissions import can
 from assessments.settings import get_settings
 from geo import ConflictError, InputError, PersonalDataError
@@ -178,6 +179,33 @@ else:
             else:
                 removed = imports.delete_batch(engine, int(batch_id), actor=user)
                 st.success(f"Deleted batch {batch_id} and its {removed:,} rows.")
+                st.rerun()
+
+if can(user, "manage_settings"):
+    waiting = categories.pending_categories(engine)
+    st.subheader("New categories")
+    if not waiting:
+        st.caption("No category is waiting for approval.")
+    else:
+        st.caption(
+            "Categories that are not police.uk crime types or safeguarding categories are stored "
+            "and counted, but the Map offers them as filters only once you approve them. Refuse "
+            "one that looks like a person, a place or a description, and undo the import."
+        )
+        with st.form("category_approval"):
+            chosen = st.selectbox("Category", waiting)
+            decision = st.radio("Decision", ["approved", "refused"], horizontal=True, index=None)
+            decide = st.form_submit_button("Save decision")
+        if decide:
+            if decision is None:
+                st.error("Choose approve or refuse.")
+            else:
+                with Session(engine) as session, session.begin():
+                    categories.decide_category(
+                        session=session, actor=user, name=chosen, decision=decision
+                    )
+                st.cache_data.clear()
+                st.success(f"Category {decision}.")
                 st.rerun()
 
 if can(user, "import"):

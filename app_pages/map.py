@@ -215,7 +215,9 @@ if raw.empty:
     st.info("No incident matches these filters.")
     st.stop()
 
-protected = pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], profile)], axis=1)
+protected = pd.concat(
+    [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
+)
 if profile.name == "publication":
     dropped = int(protected["suppressed"].sum())
     protected = protected[~protected["suppressed"]].reset_index(drop=True)
@@ -299,7 +301,14 @@ with right:
         wide = monthly.pivot_table(
             index="month", columns="kind", values="count", aggfunc="sum"
         ).fillna(0)
-        protected_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["count"])
+        trend_keys = monthly.pivot_table(
+            index="month", columns="kind", values="keysum", aggfunc="sum"
+        ).fillna(0)
+
+        def _protect_trend(col: pd.Series, part: str) -> pd.Series:
+            return protect_counts(col.astype(int), profile, keys=trend_keys[col.name])[part]
+
+        protected_trend = wide.apply(_protect_trend, part="count")
         protected_trend.columns = [kind_label(k).split(" (")[0] for k in protected_trend.columns]
         accessible_chart(
             protected_trend.astype("float"), kind="line", suppressed=profile.suppressed_label
@@ -311,7 +320,7 @@ with right:
                 "out of the chart."
             )
         with st.expander("The chart as a table"):
-            table_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["label"])
+            table_trend = wide.apply(_protect_trend, part="label")
             table_trend.columns = protected_trend.columns
             table_trend.index = [format_month(m) for m in table_trend.index]
             st.dataframe(table_trend, width="stretch")
@@ -348,14 +357,18 @@ with right:
         if detail.empty:
             st.caption("No matching incidents in that hexagon.")
         else:
-            by_category = detail.groupby("category")["count"].sum().sort_values(ascending=False)
-            table = protect_counts(by_category, profile)[["label"]].rename(
-                columns={"label": "incidents"}
+            by_category = (
+                detail.groupby("category")[["count", "keysum"]]
+                .sum()
+                .sort_values("count", ascending=False)
             )
+            table = protect_counts(by_category["count"], profile, keys=by_category["keysum"])[
+                ["label"]
+            ].rename(columns={"label": "incidents"})
             st.dataframe(table, width="stretch")
-            by_month = detail.groupby("month")["count"].sum()
-            month_table = protect_counts(by_month, profile)[["label"]].rename(
-                columns={"label": "incidents"}
-            )
+            by_month = detail.groupby("month")[["count", "keysum"]].sum()
+            month_table = protect_counts(by_month["count"], profile, keys=by_month["keysum"])[
+                ["label"]
+            ].rename(columns={"label": "incidents"})
             month_table.index = month_table.index.strftime("%b %Y")
             st.dataframe(month_table, width="stretch")

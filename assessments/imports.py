@@ -27,9 +27,12 @@ from assessments.audit import record_event
 from assessments.db import is_postgres
 from assessments.models import District, ImportBatch, Incident, SavedMapping
 from assessments.permissions import Actor, require
+from assessments.settings import install_secret
 from geo._errors import ConflictError, InputError
-from geo.ingest import CHUNK_ROWS, expand_sources, prefetched, read_incidents
+from geo.disclosure import new_record_keys
+from geo.ingest import CHUNK_ROWS, expand_sources, hash_reference, prefetched, read_incidents
 from geo.ingest.boundaries import read_boundaries
+from geo.ingest.read import file_label
 
 __all__ = [
     "MAX_STORED_REJECTS",
@@ -122,6 +125,7 @@ def load_districts(engine: Engine) -> gpd.GeoDataFrame:
 def _prepare(frame: pd.DataFrame, batch_id: int) -> pd.DataFrame:
     out = frame.copy()
     out["batch_id"] = batch_id
+    out["record_key"] = new_record_keys(len(out))  # cell key method: fixed, never shown
     dates = out["date"]
     out["date"] = dates.astype(object).where(dates.notna(), None)
     out["hour"] = out["hour"].astype("Int64")
@@ -147,7 +151,7 @@ def _import_one(
     progress: Progress | None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> BatchReport:
-    report = BatchReport(file=source.name)
+    report = BatchReport(file=file_label(source.name, 0))
     checksum = source.checksum()
     with engine.connect() as conn:
         earlier = conn.execute(
@@ -156,10 +160,12 @@ def _import_one(
     if earlier is not None:
         report.duplicate = True
         report.batch_id = int(earlier[0])
+        report.file = str(earlier[1])
         report.notes.append(
             f"already imported as batch {earlier[0]} ({earlier[1]}): nothing stored"
         )
         return report
+    secret = install_secret()
     reader, chunks = read_incidents(
         source,
         kind=kind,
@@ -169,11 +175,13 @@ def _import_one(
         districts=districts,
         only_districts=only_districts,
         chunk_rows=chunk_rows,
+        ref_key=secret,
     )
     report.notes += reader.notes
     reasons: Counter[str] = Counter()
     kept_rejects: list[pd.DataFrame] = []
     months: set[dt.date] = set()
+    categories: set[str] = set()
     actor_name = actor if isinstance(actor, str) else actor.username
     bulk = bulkload.is_bulk(engine, reader.expected_rows)
     try:
@@ -187,7 +195,8 @@ def _import_one(
             batch_id = conn.execute(
                 insert(ImportBatch)
                 .values(
-                    file_name=source.name[:255],
+                    file_name=report.file,
+                    name_hash=hash_reference(source.name, secret),
                     checksum=checksum,
                     format=reader.format,
                     kind=kind or "incident",
@@ -203,6 +212,7 @@ def _import_one(
                 )
                 .returning(ImportBatch.id)
             ).scalar_one()
+            report.file = file_label(source.name, int(batch_id))
             stored_keys = bulkload.StoredKeys(conn, preload=bulk)
             if bulk:
                 bulkload.set_indexes_aside(conn)
@@ -231,6 +241,7 @@ def _import_one(
                         )
                         valid = valid[~dupes]
                     months.update(valid["month"].unique())
+                    categories.update(valid["category"].unique().tolist())
                     bulkload.insert_incidents(conn, _prepare(valid, batch_id))
                 report.read += chunk.read
                 report.stored += len(valid)
@@ -254,6 +265,7 @@ def _import_one(
                 update(ImportBatch)
                 .where(ImportBatch.id == batch_id)
                 .values(
+                    file_name=report.file,
                     rows_read=report.read,
                     rows_stored=report.stored,
                     rows_rejected=report.rejected,
@@ -270,7 +282,10 @@ def _import_one(
             )
             from sqlalchemy.orm import Session
 
+            from assessments.categories import register_categories
+
             with Session(bind=conn) as session:
+                register_categories(session, categories, batch_id=int(batch_id))
                 record_event(
                     session,
                     actor=actor,
@@ -348,7 +363,9 @@ def import_files(
 
 def _error_kwargs(exc: InputError) -> dict[str, Any]:
     columns = getattr(exc, "columns", None)
-    return {"columns": columns} if columns is not None else {}
+    if columns is None:
+        return {}
+    return {"columns": columns, "rows": getattr(exc, "rows", [])}
 
 
 def list_batches(engine: Engine) -> pd.DataFrame:

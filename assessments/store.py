@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from assessments.models import District, ImportBatch, Incident
+from geo.disclosure import DisclosureProfile, protect_counts, shown_count
 
 __all__ = [
     "data_version",
+    "shown_summary",
     "store_has_only_samples",
     "store_summary",
     "store_uses_samples",
@@ -52,16 +55,22 @@ def store_has_only_samples(engine: Engine) -> bool:
 
 
 def store_summary(engine: Engine) -> dict[str, Any]:
-    """Summarise the store: incidents by kind, month and district, batches, freshness (SQL)."""
+    """Summarise the store: incidents by kind, month and district, batches, freshness (SQL).
+
+    Raw: each count comes with ``keysum`` (the sum of its records' keys) for
+    :func:`shown_summary`, which is what anyone may see.
+    """
+    keysum = func.coalesce(func.sum(Incident.record_key), 0)
     with engine.connect() as conn:
-        by_kind = {
-            k: int(n)
-            for k, n in conn.execute(select(Incident.kind, func.count()).group_by(Incident.kind))
-        }
+        kinds = conn.execute(
+            select(Incident.kind, func.count(), keysum).group_by(Incident.kind)
+        ).all()
+        by_kind = {k: int(n) for k, n, _ in kinds}
+        by_kind_keysum = {k: int(ks) for k, _, ks in kinds}
         by_month = [
-            {"month": str(m)[:7], "kind": k, "count": int(n)}
-            for m, k, n in conn.execute(
-                select(Incident.month, Incident.kind, func.count())
+            {"month": str(m)[:7], "kind": k, "count": int(n), "keysum": int(ks)}
+            for m, k, n, ks in conn.execute(
+                select(Incident.month, Incident.kind, func.count(), keysum)
                 .group_by(Incident.month, Incident.kind)
                 .order_by(Incident.month, Incident.kind)
             ).all()
@@ -75,9 +84,10 @@ def store_summary(engine: Engine) -> dict[str, Any]:
                 else "outside every district",
                 "kind": k,
                 "count": int(n),
+                "keysum": int(ks),
             }
-            for code, k, n in conn.execute(
-                select(Incident.district_code, Incident.kind, func.count())
+            for code, k, n, ks in conn.execute(
+                select(Incident.district_code, Incident.kind, func.count(), keysum)
                 .group_by(Incident.district_code, Incident.kind)
                 .order_by(Incident.district_code)
             ).all()
@@ -98,7 +108,9 @@ def store_summary(engine: Engine) -> dict[str, Any]:
     age_days = None if latest is None else (dt.date.today() - latest).days
     return {
         "incidents": sum(by_kind.values()),
+        "incidents_keysum": sum(by_kind_keysum.values()),
         "by_kind": by_kind,
+        "by_kind_keysum": by_kind_keysum,
         "by_month": by_month,
         "by_district": by_district,
         "batches": int(batches),
@@ -110,3 +122,38 @@ def store_summary(engine: Engine) -> dict[str, Any]:
         "days_since_latest_month": age_days,
         "samples": store_uses_samples(engine),
     }
+
+
+def shown_summary(summary: dict[str, Any], profile: DisclosureProfile) -> dict[str, Any]:
+    """Return :func:`store_summary` as it may be shown: every incident count protected.
+
+    Totals, kinds, months and districts each go through ``protect_counts`` with their key sums
+    (the cell key method), so Home, ``saferplaces status`` and every other output agree and no
+    exact small total is shown; key sums are dropped. Counts become labels (text).
+    """
+    out = {k: v for k, v in summary.items() if not k.endswith("keysum")}
+    out["incidents"] = shown_count(
+        summary["incidents"], profile, key=summary.get("incidents_keysum", 0)
+    )
+    kinds = list(summary["by_kind"])
+    labels = protect_counts(
+        pd.Series([summary["by_kind"][k] for k in kinds], dtype="int64"),
+        profile,
+        keys=pd.Series([summary["by_kind_keysum"][k] for k in kinds], dtype="int64"),
+    )["label"]
+    out["by_kind"] = dict(zip(kinds, labels, strict=True))
+    for part in ("by_month", "by_district"):
+        rows = summary[part]
+        if not rows:
+            continue
+        frame = pd.DataFrame(rows)
+        shown = protect_counts(frame["count"], profile, keys=frame["keysum"])
+        out[part] = [
+            {**{k: v for k, v in row.items() if k != "keysum"}, "count": label}
+            for row, label in zip(rows, shown["label"], strict=True)
+        ]
+    if summary["last_import"] is not None:
+        stored = summary["last_import"]["stored"]
+        out["last_import"] = {**summary["last_import"], "stored": shown_count(stored, profile)}
+    out["profile"] = profile.describe()
+    return out

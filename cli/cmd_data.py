@@ -72,6 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add the data commands."""
     status = subparsers.add_parser("status", help="what the store holds")
     status.add_argument("--json", action="store_true", help="print JSON")
+    status.add_argument(
+        "--profile", choices=["internal", "publication", "custom"], default="internal"
+    )
     status.set_defaults(func=_status)
 
     smp = subparsers.add_parser("samples", help="make or load the synthetic samples")
@@ -134,18 +137,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _status(args: argparse.Namespace) -> int:
     from assessments import store
 
-    summary = store.store_summary(store_engine())
+    # Every incident count protected (cell key method), as on the Home page.
+    summary = store.shown_summary(store.store_summary(store_engine()), _profile(args))
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
     print(
-        f"incidents: {summary['incidents']:,} in {summary['batches']} batches"
+        f"incidents: {summary['incidents']} in {summary['batches']} batches"
         + (" (SYNTHETIC samples)" if summary["samples"] else "")
     )
     from geo.labels import kind_label
 
     for kind, n in summary["by_kind"].items():
-        print(f"  {kind_label(kind).split(' (')[0]:<14} {n:>9,}")
+        print(f"  {kind_label(kind).split(' (')[0]:<14} {n:>12}")
     print(f"districts: {len(summary['districts'])}; latest month: {summary['latest_month']}")
     return 0
 
@@ -195,7 +199,9 @@ def _hexes(args: argparse.Namespace) -> int:
         raw = maps.count_cells(engine, dataclasses.replace(filt, kinds=tuple(kinds)), res=res)
         if raw.empty and len(by_res) > 1:
             continue  # nothing of these kinds: nothing to coarsen or to say
-        part = pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], profile)], axis=1)
+        part = pd.concat(
+            [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
+        )
         parts.append(part.assign(kinds=";".join(kinds), resolution=res))
         if res != args.res:
             notes.append(effective_resolution(args.res, kinds, profile)[1] or "")
@@ -225,7 +231,10 @@ def _hexes(args: argparse.Namespace) -> int:
         table = pd.DataFrame(
             {
                 "cell": [cell_to_str(c) for c in protected["h3_cell"]],
-                "count": protected["count"],
+                # A suppressed cell reads as the profile's symbol (``c`` for publication).
+                "count": protected["count"]
+                .astype(object)
+                .where(~protected["suppressed"], profile.symbol or ""),
                 "suppressed": protected["suppressed"],
             }
         )
