@@ -5,7 +5,7 @@ issued in; signing out or disabling the user moves the epoch on, so every older 
 Existing users start at epoch 0 (the server default fills the column for old rows).
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-01 14:20:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
