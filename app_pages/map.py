@@ -233,7 +233,13 @@ if profile.name == "publication":
         st.stop()
 centres = [h3.cell_to_latlng(cell_to_str(c)) for c in raw["h3_cell"]]
 lats, lons = [c[0] for c in centres], [c[1] for c in centres]
-fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])
+shared_zoom, shared_centre = st.session_state.get("map_shared_view", (None, None))
+if shared_zoom:  # a shared link's view, drawn as the map opens (no fitting to the hexagons)
+    fmap = base_map(tiles=tiles)
+    fmap.location = list(shared_centre)
+    fmap.options["zoom"] = shared_zoom
+else:
+    fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])
 layer, colormap = hex_layer(protected, threshold=profile.threshold)
 layer.add_to(fmap)
 district_frame = _districts(version)
@@ -274,14 +280,11 @@ fmap.get_root().html.add_child(
 
 left, right = st.columns([3, 2])
 with left:
-    shared_zoom, shared_centre = st.session_state.get("map_shared_view", (None, None))
     clicked = st_folium(
         fmap,
         height=600,
         use_container_width=True,
         returned_objects=["last_clicked", "zoom", "center"],
-        zoom=shared_zoom,
-        center=shared_centre,
         key="map_view",
     )
     # The address holds the view, so copying it shares exactly what is on screen.

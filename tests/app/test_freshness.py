@@ -68,7 +68,9 @@ def test_a_new_month_reaches_map_and_home_at_once(configured, tmp_path):
     import_frame(configured, frame, tmp_path / "new.csv", is_sample=True)
     at.run()
     after = next(m for m in at.metric if m.label == "Incidents").value
-    assert int(after.replace(",", "")) == int(before.replace(",", "")) + 7
+    # Totals carry the cell-key method's small noise (at most 3 either way).
+    gained = int(after.replace(",", "")) - int(before.replace(",", ""))
+    assert 1 <= gained <= 13, (before, after)
     at.switch_page("app_pages/map.py").run()
     assert not at.exception
     months = next(s for s in at.select_slider if s.label == "Months")
