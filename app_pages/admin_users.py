@@ -15,6 +15,9 @@ actor = require_action("manage_users")
 engine = get_engine()
 
 st.title("Users")
+flash = st.session_state.pop("users_flash", None)
+if flash:
+    st.success(flash, icon="✅")
 with session_scope(engine) as session:
     accounts = {
         u.username: {
@@ -57,10 +60,12 @@ if added:
     except InputError as exc:
         st.error(safe_text(exc))
     else:
-        st.success(
+        # Shown once, after the list is redrawn with the new user in it.
+        st.session_state["users_flash"] = (
             f"Added {safe_text(username.strip())}. One-time password (shown once, pass it on "
             f"securely; they must change it at first sign-in): `{one_time}`"
         )
+        st.rerun()
 
 with right:
     st.subheader("Change a user")
@@ -105,5 +110,6 @@ if target:
         except InputError as exc:
             st.error(safe_text(exc))
         else:
-            st.success(f"Saved {safe_text(target)}.")
+            state = "active" if active == "active" else "disabled (signed out everywhere)"
+            st.session_state["users_flash"] = f"Saved {safe_text(target)}: {new_role}, {state}."
             st.rerun()

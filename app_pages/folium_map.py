@@ -64,6 +64,7 @@ def show_map(
         "last_object_clicked_tooltip": None,
         "bounds": arguments["bounds"],
         "zoom": arguments["zoom"],
+        "center": None,
     }
     return sf._component_func(  # type: ignore[no-any-return]
         script=arguments["script"],

@@ -26,7 +26,6 @@ from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
 from assessments.imports import load_districts
-from assessments.models import Hotspot
 from assessments.permissions import can
 from geo import ConflictError, InputError
 from geo.disclosure import protect_counts
@@ -128,13 +127,12 @@ if can(user, "compute_hotspots"):
 
 
 @st.cache_data(ttl=600, max_entries=16)
-def _register(_version: str, _nonce: int) -> gpd.GeoDataFrame:
+def _register(version: str, nonce: str) -> gpd.GeoDataFrame:
+    """The register with its coverage; ``version`` and ``nonce`` are the cache key."""
     return coverage.hotspot_coverage(engine, active_only=False)
 
 
-with Session(engine) as session:
-    nonce = int(session.query(Hotspot).count() + sum(h.version for h in session.query(Hotspot)))
-states = _register(version, nonce)
+states = _register(version, coverage.register_version(engine))
 with Session(engine) as session:
     listing = reg.list_register(session)
 if listing.empty:
@@ -161,7 +159,14 @@ if scope_choice != "every scope":
 if shown.empty:
     st.info("No hotspot of this scope is currently active: untick 'Currently active only'.")
     st.stop()
-shown = shown.sort_values(["priority", "id"], ascending=[False, True])
+SORTS = {
+    "priority (most urgent first)": (["priority", "id"], [False, True]),
+    "incidents (most first)": (["n_incidents", "id"], [False, True]),
+    "last seen (most recent first)": (["last_month", "id"], [False, True]),
+    "name": (["name", "id"], [True, True]),
+}
+sort_by = st.selectbox("Sort the register by", list(SORTS), key="hotspots_sort")
+shown = shown.sort_values(SORTS[sort_by][0], ascending=SORTS[sort_by][1])
 names = district_name_map()
 table = shown.assign(
     incidents=protect_counts(shown["n_incidents"], profile)["label"].to_numpy(),
@@ -201,7 +206,7 @@ if not runs.empty:
     st.caption(
         f"Hotspots last found on {format_datetime(last_run['at'])} by {safe_text(last_run['by'])} "
         f"(scope: {safe_text(last_run.get('scope') or params.get('filter'))}). "
-        f"Most urgent first. {profile.describe()}."
+        f"Sorted by {sort_by}. {profile.describe()}."
     )
     with st.expander("How hotspots were found and ranked"):
         for line in parameters_in_words(params):
@@ -209,7 +214,7 @@ if not runs.empty:
         st.write(f"Priority: {FORMULA}.")
         st.page_link("app_pages/glossary.py", label="Glossary: DBSCAN, Gi*, trend", icon="📖")
 else:
-    st.caption(f"Most urgent first. {profile.describe()}.")
+    st.caption(f"Sorted by {sort_by}. {profile.describe()}.")
 event = st.dataframe(
     table,
     hide_index=True,
@@ -339,6 +344,9 @@ with right:
         st.dataframe(runs_seen, hide_index=True, width="stretch")
 
 if can(user, "edit_register"):
+    flash = st.session_state.pop("hotspots_flash", None)
+    if flash:
+        st.success(flash, icon="✅")
     c1, c2 = st.columns(2)
     with c1, st.form(f"status_{selected}_{record['version']}"):
         st.markdown("**Change status**")
@@ -359,9 +367,9 @@ if can(user, "edit_register"):
         except (InputError, ConflictError) as exc:
             st.error(safe_text(exc))
         else:
-            st.success("Status saved.")
+            st.session_state["hotspots_flash"] = f"Status of #{selected} saved: {status}."
             st.rerun()
-    with c2, st.form(f"note_{selected}"):
+    with c2, st.form(f"note_{selected}", clear_on_submit=True):
         st.markdown("**Record a meeting decision**")
         meeting = st.date_input("Meeting date", value=dt.date.today())
         decision = st.text_area("Decision")
@@ -383,7 +391,7 @@ if can(user, "edit_register"):
         except InputError as exc:
             st.error(safe_text(exc))
         else:
-            st.success("Decision recorded.")
+            st.session_state["hotspots_flash"] = f"Decision recorded for #{selected}."
             st.rerun()
     with st.expander("Add a place of concern named by the panel (not from data)"):
         with st.form("place_of_concern"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -130,12 +131,15 @@ def _figure(
     tiles: str,
     analysis: str,
     note: str | None,
+    view: tuple[int, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
     """The whole map (hexagons, districts, hot spots, key), rendered for the map component.
 
-    Keyed on the data version and the parameters (``note`` too). Building and rendering it
-    (outlines, colours, the layer's JSON, folium's templates) was most of the page's server
-    time for thousands of hexagons; from the cache it is a few strings.
+    ``view`` is a shared link's zoom and centre: the map opens there instead of fitting the
+    hexagons. Keyed on the data version and the parameters (``note`` and ``view`` too).
+    Building and rendering it (outlines, colours, the layer's JSON, folium's templates) was
+    most of the page's server time for thousands of hexagons; from the cache it is a few
+    strings.
     """
     raw = _cells(version, filt, res)
     protected, _ = _protect(raw, profile)
@@ -143,7 +147,12 @@ def _figure(
         raw = raw.loc[raw["h3_cell"].isin(protected["h3_cell"])]
     centres = [h3.cell_to_latlng(cell_to_str(c)) for c in raw["h3_cell"]]
     lats, lons = [c[0] for c in centres], [c[1] for c in centres]
-    fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])
+    if view is not None:  # a shared link's view, drawn as the map opens
+        fmap = base_map(tiles=tiles)
+        fmap.location = list(view[1])
+        fmap.options["zoom"] = view[0]
+    else:
+        fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])
     layer, colormap = hex_layer(protected, threshold=profile.threshold)
     layer.add_to(fmap)
     district_frame = _districts(version)
@@ -189,6 +198,22 @@ defaults = {
 }
 for key, value in defaults.items():
     st.session_state.setdefault(key, value)
+# A shared link's view (zoom, centre, selected hexagon) is where this visit starts.
+if "map_shared_view" not in st.session_state and {"zoom", "lat", "lon"} <= set(params):
+    with contextlib.suppress(ValueError):
+        st.session_state["map_shared_view"] = (
+            int(params["zoom"]),
+            (float(params["lat"]), float(params["lon"])),
+        )
+if "cell" in params and h3.is_valid_cell(params["cell"]):
+    st.session_state.setdefault("map_cell", params["cell"])
+# A newly imported month shows at once: a range that ended at the latest month follows it.
+newest = str(months[-1])
+if st.session_state.get("map_newest") not in (None, newest) and st.session_state[
+    "map_to"
+] == st.session_state.get("map_newest"):
+    st.session_state["map_to"] = newest
+st.session_state["map_newest"] = newest
 
 names = _districts(version).set_index("code")["name"].to_dict()
 with st.sidebar:
@@ -287,6 +312,8 @@ if profile.name == "publication":
     if protected.empty:
         st.info(note)
         st.stop()
+shared_zoom, shared_centre = st.session_state.get("map_shared_view", (None, None))
+shared_view = (int(shared_zoom), tuple(shared_centre)) if shared_zoom else None
 district_frame = _districts(version)
 if analysis != "none":
     spots = _spots(version, filt, shown_res, analysis)
@@ -298,11 +325,23 @@ if analysis != "none":
             "class (see the key on the map). Corrected for testing many hexagons at once, so "
             "few are outlined by chance."
         )
-rendered = _figure(version, filt, shown_res, profile, tiles, analysis, note)
+rendered = _figure(version, filt, shown_res, profile, tiles, analysis, note, shared_view)
 
 left, right = st.columns([3, 2])
 with left:
-    clicked = show_map(rendered, height=600, returned_objects=["last_clicked"], key="map_view")
+    clicked = show_map(
+        rendered, height=600, returned_objects=["last_clicked", "zoom", "center"], key="map_view"
+    )
+    # The address holds the view, so copying it shares exactly what is on screen.
+    clicked = clicked or {}
+    if clicked.get("zoom") and clicked.get("center"):
+        st.query_params["zoom"] = str(int(clicked["zoom"]))
+        st.query_params["lat"] = f"{clicked['center']['lat']:.5f}"
+        st.query_params["lon"] = f"{clicked['center']['lng']:.5f}"
+    elif shared_zoom:
+        st.query_params["zoom"] = str(shared_zoom)
+        st.query_params["lat"] = f"{shared_centre[0]:.5f}"
+        st.query_params["lon"] = f"{shared_centre[1]:.5f}"
 with right:
     st.subheader("Monthly trend")
     monthly = _monthly(version, filt)
@@ -355,11 +394,19 @@ with right:
             filters={"filter": filt.describe(names), "profile": profile.name},
         )
     st.subheader("Selected hexagon")
-    point = (clicked or {}).get("last_clicked")
-    if not point:
+    point = clicked.get("last_clicked")
+    if point:
+        st.session_state["map_cell"] = h3.latlng_to_cell(point["lat"], point["lng"], shown_res)
+    selected = st.session_state.get("map_cell")
+    if selected and h3.get_resolution(selected) != shown_res:
+        selected = None  # chosen at another hexagon size: click again
+    if not selected:
         st.caption("Click a hexagon on the map to see its counts by category and month.")
     else:
-        cell = h3.str_to_int(h3.latlng_to_cell(point["lat"], point["lng"], shown_res))
+        st.query_params["cell"] = selected
+        lat, lon = h3.cell_to_latlng(selected)
+        st.caption(f"The hexagon around {lat:.4f}, {lon:.4f}.")
+        cell = h3.str_to_int(selected)
         detail = maps.cell_detail(engine, filt, cell=cell, res=shown_res)
         if detail.empty:
             st.caption("No matching incidents in that hexagon.")

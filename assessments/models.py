@@ -177,6 +177,8 @@ class User(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Moves on at sign-out and when the user is disabled: older session tokens are refused.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

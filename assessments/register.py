@@ -105,6 +105,9 @@ def set_status(
             current=snapshot(hotspot, exclude=("boundary_wkb", "cells")),
             attempted={"status": status, "reason": reason},
         )
+    if hotspot.status == status:
+        msg = f"the status is already {status!r}: choose another status to record a change"
+        raise InputError(msg)
     before = hotspot.status
     hotspot.status = status
     session.add(
@@ -165,6 +168,18 @@ def add_meeting_note(
     _refuse_personal(("decision", decision, False))
     if due_on is not None and due_on < meeting_date:
         msg = "the due date is before the meeting"
+        raise InputError(msg)
+    duplicate = session.scalar(
+        select(MeetingNote.id).where(
+            MeetingNote.hotspot_id == hotspot_id,
+            MeetingNote.meeting_date == meeting_date,
+            MeetingNote.decision == decision.strip(),
+            MeetingNote.owner == owner.strip(),
+            MeetingNote.due_on.is_(None) if due_on is None else MeetingNote.due_on == due_on,
+        )
+    )
+    if duplicate is not None:
+        msg = "this decision is already recorded for that meeting (nothing new was saved)"
         raise InputError(msg)
     note = MeetingNote(
         hotspot_id=hotspot_id,

@@ -85,6 +85,7 @@ class SignedInUser:
     is_active: bool
     is_demo: bool
     must_change_password: bool
+    session_epoch: int = 0
 
     @classmethod
     def of(cls, user: User) -> SignedInUser:
@@ -98,6 +99,7 @@ class SignedInUser:
             is_active=user.is_active,
             is_demo=user.is_demo,
             must_change_password=user.must_change_password,
+            session_epoch=user.session_epoch or 0,
         )
 
 
@@ -452,7 +454,15 @@ def set_role(
 
 
 def set_active(session: Session, *, actor: Actor, username: str, active: bool) -> User:
-    """Disable (or re-enable) a user; disabled users cannot sign in. Users are never deleted."""
+    """Disable (or re-enable) a user; disabled users cannot sign in. Users are never deleted.
+
+    Disabling also revokes the user's session tokens (their open sessions end at once).
+    """
+    user = get_user(session, username)
+    if user is not None and not active:
+        return _change(
+            session, actor, username, is_active=False, session_epoch=user.session_epoch + 1
+        )
     return _change(session, actor, username, is_active=active)
 
 

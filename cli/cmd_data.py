@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -209,11 +210,26 @@ def _hexes(args: argparse.Namespace) -> int:
     actor = resolve_actor(args, engine)
     profile = _profile(args)
     filt = _filter(args)
-    res, note = effective_resolution(args.res, filt.kinds, profile)
-    raw = maps.count_cells(engine, filt, res=res)
-    protected = pd.concat(
-        [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
-    )
+    # Each kind at the finest resolution it may have: incidents at --res, missing-from and
+    # found-at locations never finer than the profile's coarse resolution. Every row says
+    # which kinds it counts at which resolution; a note says when a kind was coarsened.
+    by_res: dict[int, list[str]] = {}
+    for kind in filt.kinds or KINDS:
+        by_res.setdefault(effective_resolution(args.res, (kind,), profile)[0], []).append(kind)
+    parts, notes = [], []
+    for res, kinds in sorted(by_res.items(), reverse=True):
+        raw = maps.count_cells(engine, dataclasses.replace(filt, kinds=tuple(kinds)), res=res)
+        if raw.empty and len(by_res) > 1:
+            continue  # nothing of these kinds: nothing to coarsen or to say
+        part = pd.concat(
+            [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
+        )
+        parts.append(part.assign(kinds=";".join(kinds), resolution=res))
+        if res != args.res:
+            notes.append(effective_resolution(args.res, kinds, profile)[1] or "")
+    protected = pd.concat(parts, ignore_index=True)
+    res = int(protected["resolution"].max()) if len(protected) else args.res
+    note = " ".join(n.replace("the map uses", "these rows use") for n in notes if n)
     if note:
         print(f"note: {note}", file=sys.stderr)
     if args.format == "geojson":
@@ -224,9 +240,13 @@ def _hexes(args: argparse.Namespace) -> int:
             "profile": profile.describe(),
             "filter": filt.describe(),
             "resolution": res,
+            "resolutions": {k: r for r, ks in by_res.items() for k in ks},
+            "note": note,
         }
-        for feature in data["features"]:
+        for feature, row in zip(data["features"], protected.itertuples(), strict=True):
             feature["properties"]["suppressed"] = feature["properties"]["count"] is None
+            feature["properties"]["kinds"] = row.kinds
+            feature["properties"]["resolution"] = int(row.resolution)
         text = json.dumps(data)
         payload = text.encode()
         from sqlalchemy.orm import Session
@@ -251,7 +271,8 @@ def _hexes(args: argparse.Namespace) -> int:
                 "suppressed": protected["suppressed"],
             }
         )
-        table["resolution"] = res
+        table["kinds"] = protected["kinds"].to_numpy()
+        table["resolution"] = protected["resolution"].to_numpy()
         table["profile"] = profile.name
         payload = export_table(
             engine,
