@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from assessments import bulkload
 from assessments.audit import record_event
 from assessments.db import is_postgres
-from assessments.models import District, ImportBatch, Incident, SavedMapping
+from assessments.models import District, Episode, ImportBatch, Incident, SavedMapping
 from assessments.permissions import Actor, require
 from geo._errors import ConflictError, InputError
 from geo.ingest import CHUNK_ROWS, expand_sources, prefetched, read_incidents
@@ -381,7 +381,7 @@ def batch_rejects(engine: Engine, batch_id: int) -> pd.DataFrame:
 
 
 def delete_batch(engine: Engine, batch_id: int, *, actor: Actor | str = "cli") -> int:
-    """Undo an import: delete the batch and its incidents; return how many incidents went."""
+    """Undo an import: delete the batch and its incidents or episodes; return how many went."""
     if not isinstance(actor, str):
         require(actor, "delete_import")
     from sqlalchemy.orm import Session
@@ -395,6 +395,7 @@ def delete_batch(engine: Engine, batch_id: int, *, actor: Actor | str = "cli") -
             raise InputError(msg)
         count = session.scalar(select(func.count()).where(Incident.batch_id == batch_id)) or 0
         session.execute(delete(Incident).where(Incident.batch_id == batch_id))
+        count += session.execute(delete(Episode).where(Episode.batch_id == batch_id)).rowcount
         record_event(
             session,
             actor=actor,

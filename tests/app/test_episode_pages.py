@@ -1,0 +1,41 @@
+"""The missing-episode pages on the samples: import, hotspot links, flows, performance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assessments.episodes import load_episodes
+from assessments.samples import load_samples
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def sample_store(configured):
+    load_samples(configured)
+    return configured
+
+
+def test_import_page_imports_episodes_all_or_nothing(sample_store):
+    before = len(load_episodes(sample_store))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/import_data.py").run()
+    at.radio(key="import_what").set_value("Missing episodes").run()
+    assert not at.exception
+
+    def upload(name, text):
+        at.file_uploader(key="import_episode_file").set_value((name, text.encode(), "text/csv"))
+        at.run()
+        next(b for b in at.button if b.label == "Import episodes").click()
+        at.run()
+        assert not at.exception
+
+    upload("bad.csv", "episode_ref,child_ref,start_date\nQ1,C1,2025-01-01\nQ2,,2025-01-02\n")
+    assert any("line 3: no child reference" in e.value for e in at.error)
+    assert len(load_episodes(sample_store)) == before
+    upload("good.csv", "episode_ref,child_ref,start_date\nQ1,C1,2025-01-01\nQ2,C1,2025-01-02\n")
+    assert any("2 episodes stored" in s.value for s in at.success)
+    assert len(load_episodes(sample_store)) == before + 2
