@@ -16,6 +16,7 @@ from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
 from app_pages.common import current_data_version, current_user, disclosure_profile, get_engine
+from app_pages.episode_views import show_hotspot_links
 from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
@@ -301,6 +302,7 @@ with left:
             "Only what the sources recorded (police.uk files hold no ages, flags, hours or "
             f"dates). A flagged incident counts under each of its flags. {profile.describe()}."
         )
+    show_hotspot_links(int(selected), profile)
 with right:
     site_ids = (
         states.set_index("id").loc[selected, "site_ids"] if selected in set(states["id"]) else []

@@ -39,3 +39,15 @@ def test_import_page_imports_episodes_all_or_nothing(sample_store):
     upload("good.csv", "episode_ref,child_ref,start_date\nQ1,C1,2025-01-01\nQ2,C1,2025-01-02\n")
     assert any("2 episodes stored" in s.value for s in at.success)
     assert len(load_episodes(sample_store)) == before + 2
+
+
+def test_hotspot_detail_shows_missing_episode_links(sample_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.switch_page("app_pages/hotspots.py").run()
+    assert not at.exception
+    assert any("Missing episodes and exploitation" in m.value for m in at.markdown)
+    tables = [t.value for t in at.dataframe if "co-location quotient" in t.value.columns]
+    assert len(tables) == 1
+    assert tables[0]["co-location quotient"].iloc[0] != ""
+    assert any("Spearman" in m.value or "Too few" in m.value for m in at.markdown)
+    assert any("Leslie & Kronenfeld" in c.value for c in at.caption)
