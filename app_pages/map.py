@@ -13,14 +13,17 @@ from streamlit_folium import st_folium
 from app_pages.charts import accessible_chart
 from app_pages.common import current_data_version, disclosure_profile, get_engine
 from assessments import maps
+from assessments.episodes import load_episodes
 from assessments.imports import load_districts
 from assessments.incidents import month_range, taxonomy_in_store
 from geo.cells import cell_to_str
 from geo.disclosure import effective_resolution, protect_counts
 from geo.filters import IncidentFilter
+from geo.flows import district_flows, episode_flows, protect_flows
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
 from geo.labels import EMERGING_LABELS, flag_label, format_month, kind_label
 from geo.stats import emerging_hot_spots, gi_star
+from layers.flows import flow_layer
 from layers.hexes import (
     TILES,
     base_map,
@@ -83,6 +86,19 @@ def _spots(version: str, filt: IncidentFilter, res: int, analysis: str) -> pd.Da
             "label": named[column].astype(str).to_numpy(),
         }
     ).reset_index(drop=True)
+
+
+@st.cache_data(ttl=3600, max_entries=8)
+def _flows(
+    version: str, start: str, end: str, profile_name: str
+) -> tuple[pd.DataFrame, int, pd.DataFrame]:
+    episodes = load_episodes(
+        engine, start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end)
+    )
+    shown_profile = disclosure_profile(profile_name)
+    flows, hidden = protect_flows(episode_flows(episodes), shown_profile)
+    by_district, _ = protect_flows(district_flows(episodes), shown_profile)
+    return flows, hidden, by_district
 
 
 @st.cache_data(ttl=3600, max_entries=8)
@@ -154,6 +170,13 @@ with st.sidebar:
         key="map_res",
         help="7: about 5 km² per hexagon; 8: 0.7 km² (town scale, the "
         "default); 9: 0.1 km²; 10: 0.015 km² (street scale)",
+    )
+    show_flows = st.checkbox(
+        "Missing-episode flows",
+        key="map_flows",
+        help="Lines from where children went missing to where they were found, between "
+        "resolution-7 areas (about 5 km²), for the months chosen. Flows below the threshold "
+        "are not drawn.",
     )
     tiles = st.radio("Background", list(TILES), key="map_tiles")
     analysis = st.radio(
@@ -246,6 +269,30 @@ if analysis != "none":
             )
             for label, kind in spots[["label", "kind"]].drop_duplicates().itertuples(index=False)
         }
+flow_note = ""
+if show_flows:
+    flows, hidden, by_district = _flows(version, start, end, profile.name)
+    flow_layer(flows).add_to(fmap)
+    flow_note = (
+        f"Missing-episode flows: {len(flows)} drawn between resolution-7 areas; {hidden} "
+        f"below {profile.threshold} episodes not drawn."
+    )
+    st.caption(flow_note)
+    with st.expander("Missing-episode flows between districts"):
+        st.dataframe(
+            by_district.assign(
+                from_district=by_district["from_district"].map(lambda c: names.get(c, c)),
+                to_district=by_district["to_district"].map(lambda c: names.get(c, c)),
+            )[["from_district", "to_district", "label"]].rename(
+                columns={
+                    "from_district": "went missing from",
+                    "to_district": "found in",
+                    "label": "episodes",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 folium.LayerControl(collapsed=True).add_to(fmap)
 fmap.get_root().html.add_child(
     folium.Element(

@@ -51,3 +51,16 @@ def test_hotspot_detail_shows_missing_episode_links(sample_store):
     assert tables[0]["co-location quotient"].iloc[0] != ""
     assert any("Spearman" in m.value or "Too few" in m.value for m in at.markdown)
     assert any("Leslie & Kronenfeld" in c.value for c in at.caption)
+
+
+def test_map_draws_the_flow_layer_with_protected_counts(sample_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.switch_page("app_pages/map.py").run()
+    at.checkbox(key="map_flows").check().run()
+    assert not at.exception
+    note = next(c.value for c in at.caption if c.value.startswith("Missing-episode flows"))
+    drawn = int(note.split(": ")[1].split(" ")[0])
+    assert drawn > 0
+    table = next(t.value for t in at.dataframe if "went missing from" in t.value.columns)
+    assert len(table) > 0
+    assert all(v == "fewer than 5" or int(v) % 5 == 0 for v in table["episodes"])
