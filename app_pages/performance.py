@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages.charts import accessible_chart
 from app_pages.common import disclosure_profile, get_engine
+from assessments.episode_performance import episode_report, shown_episode_report
 from assessments.imports import load_districts
 from assessments.performance import REPEAT_MEASURES, performance_report
 from geo.disclosure import protect_counts, protect_outcomes
@@ -91,6 +92,42 @@ else:
     if "district_code" in outcomes:
         outcomes["district_code"] = outcomes["district_code"].map(lambda c: names.get(c, c))
     st.dataframe(label_columns(outcomes), hide_index=True, width="stretch")
+st.subheader("Missing episodes and return home interviews")
+st.caption(
+    "Notifications are missing episodes by their start month; individuals are children, "
+    "counted by the keyed hash of their reference (never named or listed). A re-referral is an "
+    "episode that began within 12 months of the same child's previous one. Rates are shown "
+    "only when what they are out of reaches the threshold."
+)
+episodes_shown = shown_episode_report(
+    episode_report(
+        engine,
+        start=pd.Timestamp(start).date(),
+        end=pd.Timestamp(end).date(),
+        districts=districts or None,
+    ),
+    profile,
+)
+ecols = st.columns(3)
+for i, row in enumerate(episodes_shown["headline"].itertuples()):
+    ecols[i % 3].metric(row.measure, row.shown)
+if not episodes_shown["chart"].empty:
+    st.markdown("**Return home interviews by month**")
+    accessible_chart(episodes_shown["chart"], value="episodes", suppressed=profile.suppressed_label)
+st.markdown("**Every measure by month**")
+st.dataframe(episodes_shown["monthly"], hide_index=True, width="stretch")
+st.markdown("**Return home interviews by month and district**")
+rhi_shown = episodes_shown["rhi by month and district"].copy()
+if "district" in rhi_shown:
+    rhi_shown["district"] = rhi_shown["district"].map(lambda c: names.get(c, c))
+st.dataframe(rhi_shown, hide_index=True, width="stretch")
+st.markdown("**Children missing more than once: where they go missing from**")
+repeat_shown = episodes_shown["repeat missing by district"].copy()
+if "district" in repeat_shown:
+    repeat_shown["district"] = repeat_shown["district"].map(lambda c: names.get(c, c))
+st.dataframe(repeat_shown, hide_index=True, width="stretch")
+st.markdown("**Age profile of incidents in hotspots**")
+st.dataframe(episodes_shown["ages in hotspots"], hide_index=True, width="stretch")
 st.download_button(
     "Download the framework (XLSX)",
     data=to_safe_xlsx(
@@ -99,6 +136,11 @@ st.download_button(
             "repeat locations": repeats,
             "agencies": agencies,
             "districts": by_district,
+            "missing episodes": episodes_shown["headline"],
+            "episodes by month": episodes_shown["monthly"],
+            "rhi by district": rhi_shown,
+            "repeat missing": repeat_shown,
+            "ages in hotspots": episodes_shown["ages in hotspots"],
         }
     ),
     file_name=f"performance-{start}-{end}.xlsx",

@@ -64,3 +64,40 @@ def test_map_draws_the_flow_layer_with_protected_counts(sample_store):
     table = next(t.value for t in at.dataframe if "went missing from" in t.value.columns)
     assert len(table) > 0
     assert all(v == "fewer than 5" or int(v) % 5 == 0 for v in table["episodes"])
+
+
+def test_performance_page_shows_rhi_re_referrals_and_trends(sample_store):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.switch_page("app_pages/performance.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Missing episodes (notifications)"]) > 100
+    assert metrics["Re-referral rate"].endswith("%")
+    assert metrics["Repeat-location rate (%)"] is not None
+    monthly = next(t.value for t in at.dataframe if "re-referral rate" in t.value.columns)
+    assert len(monthly) >= 12
+    rhi = next(
+        t.value
+        for t in at.dataframe
+        if "within 72 hours" in t.value.columns and "district" in t.value.columns
+    )
+    assert set(rhi["district"]) & {"Northbrook (synthetic)"}
+    assert any(b.label == "Download the framework (XLSX)" for b in at.get("download_button"))
+
+
+def test_performance_command_prints_protected_json(sample_store, capsys):
+    import json
+
+    from cli.main import main
+
+    assert main(["performance", "--json", "--profile", "publication"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    measures = {r["measure"]: r["shown"] for r in out["missing_episodes"]}
+    assert int(measures["Missing episodes (notifications)"]) % 5 == 0
+    assert measures["Re-referral rate"].endswith("%")
+    assert out["episodes_by_month"]
+    for row in out["rhi_by_month_and_district"]:
+        for column in ("notifications", "offered", "accepted", "within 72 hours"):
+            value = row[column]
+            assert value == "c" or int(value) == 0 or (int(value) >= 10 and int(value) % 5 == 0)
+    assert any(r["measure"] == "Repeat-location rate (%)" for r in out["headline"])
