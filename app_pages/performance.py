@@ -9,7 +9,7 @@ import streamlit as st
 
 from app_pages.charts import accessible_chart
 from app_pages.common import disclosure_profile, get_engine
-from assessments.episode_performance import episode_report, shown_episode_report
+from assessments.episode_performance import episode_report, shown_episode_report, workflow_trends
 from assessments.imports import load_districts
 from assessments.performance import REPEAT_MEASURES, performance_report
 from geo.disclosure import protect_counts, protect_outcomes
@@ -55,6 +55,20 @@ cols = st.columns(3)
 for i, row in enumerate(headline.itertuples()):
     value = row.shown if row.shown is not None and not pd.isna(row.shown) else "-"
     cols[i % 3].metric(row.measure, value)
+
+st.subheader("The work, month by month")
+workflow = workflow_trends(
+    engine,
+    start=pd.Timestamp(start).date(),
+    end=pd.Timestamp(end).date(),
+    districts=districts or None,
+)
+workflow_chart = workflow.apply(lambda col: protect_counts(col, profile)["count"]).astype(float)
+accessible_chart(workflow_chart, value="count", suppressed=profile.suppressed_label)
+workflow_table = workflow.apply(lambda col: protect_counts(col, profile)["label"])
+workflow_table.index = workflow_table.index.strftime("%b %Y")
+workflow_table = workflow_table.reset_index()
+st.dataframe(workflow_table, hide_index=True, width="stretch")
 
 st.subheader("Places that keep coming back")
 st.caption(
@@ -136,6 +150,7 @@ st.download_button(
             "repeat locations": repeats,
             "agencies": agencies,
             "districts": by_district,
+            "work by month": workflow_table,
             "missing episodes": episodes_shown["headline"],
             "episodes by month": episodes_shown["monthly"],
             "rhi by district": rhi_shown,

@@ -29,7 +29,7 @@ from geo.episode_measures import (
 )
 from geo.profiles import ordered_profile
 
-__all__ = ["EpisodeReport", "episode_report", "shown_episode_report"]
+__all__ = ["EpisodeReport", "episode_report", "shown_episode_report", "workflow_trends"]
 
 
 @dataclass
@@ -198,3 +198,80 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
         "repeat missing by district": repeat,
         "ages in hotspots": age_table,
     }
+
+
+def workflow_trends(
+    engine: Engine, *, start: dt.date, end: dt.date, districts: list[str] | None = None
+) -> pd.DataFrame:
+    """Return the workflow measures month by month (raw counts).
+
+    Hotspots identified, assessed and closed, assessments completed and actions completed, as
+    the Performance page counts them over the whole period.
+    """
+    from sqlalchemy.orm import Session
+
+    from assessments.models import Action, Assessment, HotspotStatusChange, Site
+
+    with Session(engine) as session:
+        hotspots = pd.DataFrame(
+            session.execute(select(Hotspot.id, Hotspot.first_seen_at, Hotspot.districts)).all(),
+            columns=["id", "at", "districts"],
+        )
+        changes = pd.DataFrame(
+            session.execute(
+                select(
+                    HotspotStatusChange.hotspot_id,
+                    HotspotStatusChange.at,
+                    HotspotStatusChange.to_status,
+                )
+            ).all(),
+            columns=["hotspot_id", "at", "to_status"],
+        )
+        assessments = pd.DataFrame(
+            session.execute(
+                select(Assessment.submitted_at, Site.district_code).join(
+                    Site, Site.id == Assessment.site_id
+                )
+            ).all(),
+            columns=["at", "district_code"],
+        )
+        actions = pd.DataFrame(
+            session.execute(
+                select(Action.completed_on, Action.status, Site.district_code)
+                .join(Assessment, Assessment.id == Action.assessment_id)
+                .join(Site, Site.id == Assessment.site_id)
+            ).all(),
+            columns=["at", "status", "district_code"],
+        )
+    if districts:
+        wanted = set(districts)
+        hotspots = hotspots[hotspots["districts"].map(lambda d: bool(set(d or []) & wanted))]
+        assessments = assessments[assessments["district_code"].isin(wanted)]
+        actions = actions[actions["district_code"].isin(wanted)]
+    changes = changes[changes["hotspot_id"].isin(hotspots["id"])]
+    months = pd.date_range(
+        pd.Timestamp(start).to_period("M").to_timestamp(),
+        pd.Timestamp(end).to_period("M").to_timestamp(),
+        freq="MS",
+    )
+
+    def monthly(at: pd.Series) -> pd.Series:
+        stamps = pd.to_datetime(at, utc=True).dt.tz_localize(None).dropna()
+        counts = stamps.dt.to_period("M").dt.to_timestamp().value_counts()
+        return counts.reindex(months, fill_value=0).astype("int64")
+
+    def status(name: str) -> pd.Series:
+        chosen = changes[changes["to_status"] == name].drop_duplicates("hotspot_id")
+        return monthly(chosen["at"])
+
+    done = actions[actions["status"] == "done"]
+    return pd.DataFrame(
+        {
+            "hotspots identified": monthly(hotspots["at"]),
+            "hotspots assessed": status("assessed"),
+            "hotspots closed": status("closed"),
+            "assessments completed": monthly(assessments["at"]),
+            "actions completed": monthly(done["at"]),
+        },
+        index=months,
+    ).rename_axis("month")

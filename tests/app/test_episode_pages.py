@@ -83,6 +83,8 @@ def test_performance_page_shows_rhi_re_referrals_and_trends(sample_store):
     )
     assert set(rhi["district"]) & {"Northbrook (synthetic)"}
     assert any(b.label == "Download the framework (XLSX)" for b in at.get("download_button"))
+    work = next(t.value for t in at.dataframe if "hotspots identified" in t.value.columns)
+    assert len(work) >= 12
 
 
 def test_performance_command_prints_protected_json(sample_store, capsys):
@@ -101,3 +103,24 @@ def test_performance_command_prints_protected_json(sample_store, capsys):
             value = row[column]
             assert value == "c" or int(value) == 0 or (int(value) >= 10 and int(value) % 5 == 0)
     assert any(r["measure"] == "Repeat-location rate (%)" for r in out["headline"])
+
+
+def test_workflow_trends_add_up_to_the_headline(sample_store):
+    import datetime as dt
+
+    from assessments.episode_performance import workflow_trends
+    from assessments.performance import performance_report
+
+    start = (dt.date.today().replace(day=1) - dt.timedelta(days=365)).replace(day=1)
+    end = dt.date.today()
+    trends = workflow_trends(sample_store, start=start, end=end)
+    headline = performance_report(sample_store, start=start, end=end).headline.set_index("measure")[
+        "value"
+    ]
+    assert len(trends) >= 12
+    for column, measure in (
+        ("hotspots assessed", "Hotspots assessed"),
+        ("assessments completed", "Assessments completed"),
+    ):
+        assert trends[column].sum() == headline[measure], column
+    assert trends["hotspots identified"].sum() > 0
