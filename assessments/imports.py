@@ -395,7 +395,8 @@ def delete_batch(engine: Engine, batch_id: int, *, actor: Actor | str = "cli") -
             raise InputError(msg)
         count = session.scalar(select(func.count()).where(Incident.batch_id == batch_id)) or 0
         session.execute(delete(Incident).where(Incident.batch_id == batch_id))
-        count += session.execute(delete(Episode).where(Episode.batch_id == batch_id)).rowcount
+        count += session.scalar(select(func.count()).where(Episode.batch_id == batch_id)) or 0
+        session.execute(delete(Episode).where(Episode.batch_id == batch_id))
         record_event(
             session,
             actor=actor,

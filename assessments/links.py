@@ -9,7 +9,9 @@ missing episodes is placed finer than resolution 7. Raw counts: protect before s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,7 +113,7 @@ def _points(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
     return points, episodes
 
 
-def _monthly(points: pd.DataFrame, areas: dict[object, list[int]]) -> tuple[pd.DataFrame, ...]:
+def _monthly(points: pd.DataFrame, areas: Mapping[Any, list[int]]) -> tuple[pd.DataFrame, ...]:
     """Episodes (each once per place) and exploitation incidents by place and month."""
     member = pd.DataFrame(
         [(place, cell) for place, cells in areas.items() for cell in cells],

@@ -31,7 +31,7 @@ Pure: frames in, frames out. Nothing here is finer than the areas the caller pas
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -99,7 +99,7 @@ def _nearest(x: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
 def colocation_quotients(
     points: pd.DataFrame,
     *,
-    groups: Mapping[object, Iterable[object]] | None = None,
+    groups: Mapping[Any, Iterable[Any]] | None = None,
     permutations: int = 99,
     k: int = 8,
     seed: int = 0,

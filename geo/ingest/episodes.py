@@ -270,9 +270,9 @@ class EpisodeNormaliser:
         # The two references are hashed, never stored: their headers may say "child id".
         findings = check_headers([c for c in kept if c not in mapped])
         for date_field in ("start_date", "end_date"):
-            column = self.fields.get(date_field)
-            if column and "birth" in normalise_header(column):
-                findings.append(Finding(column, "a date of birth"))
+            date_column = self.fields.get(date_field)
+            if date_column and "birth" in normalise_header(date_column):
+                findings.append(Finding(date_column, "a date of birth"))
         if findings:
             raise _personal_error(findings)
         numeric = {
