@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import current_user, profile_names, show_sample_banner
+from app_pages.common import current_user, profile_names, safe_text, show_sample_banner
 from app_pages.styles import apply_accessible_styles
 from assessments.permissions import can
 
@@ -51,7 +51,7 @@ if can(user, "manage_users"):
 page = st.navigation(PAGES, expanded=True)  # every page listed, none behind "View more"
 with st.sidebar:
     label = "Demo analyst (sample data only)" if user.is_demo else user.display_name
-    st.caption(f"Signed in as **{label}** · {user.role}")
+    st.caption(f"Signed in as **{safe_text(label)}** · {user.role}")
     st.radio(
         "Disclosure profile",
         profile_names(),

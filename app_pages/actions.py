@@ -7,15 +7,15 @@ import datetime as dt
 import streamlit as st
 
 from app_pages.charts import accessible_chart
-from app_pages.common import current_user, get_engine
+from app_pages.common import current_user, get_engine, offer_download
 from app_pages.words import district_name_map
 from assessments import site_assessments as records
 from assessments.db import session_scope
 from assessments.permissions import can
 from assessments.questionnaire import ACTION_STATUSES
 from geo import ConflictError, InputError
-from geo.export import to_safe_csv
 from geo.labels import format_date, label_columns
+from geo.text import safe_text
 
 user = current_user()
 assert user is not None
@@ -31,9 +31,12 @@ with st.sidebar:
     st.subheader("Filter actions")
     agencies = st.multiselect("Agency", sorted(everything["agency"].unique()))
     names = district_name_map()
+    district_options = sorted(everything["district_code"].unique(), key=lambda c: names.get(c, c))
     districts = st.multiselect(
         "District",
-        sorted(everything["district_code"].unique(), key=lambda c: names.get(c, c)),
+        district_options,
+        # A district officer starts with their own districts' actions, the ones they can change.
+        default=[c for c in district_options if user.role == "district" and c in user.districts],
         format_func=lambda c: names.get(c, c),
     )
     open_only = st.checkbox("Open actions only", value=True)
@@ -67,11 +70,12 @@ st.dataframe(
     width="stretch",
     column_config={"late": st.column_config.CheckboxColumn("late")},
 )
-st.download_button(
+offer_download(
     "Download (CSV)",
-    data=to_safe_csv(actions),
+    actions,
+    what="actions",
     file_name=f"actions-{dt.date.today()}.csv",
-    mime="text/csv",
+    filters={"agencies": agencies, "districts": districts, "open_only": open_only},
 )
 
 editable = [
@@ -83,6 +87,10 @@ if editable:
         "Action", editable, format_func=lambda r: f"#{r.id} {r.description[:60]} ({r.agency})"
     )
     with st.form(f"action_{chosen.id}_{chosen.version}"):
+        description = st.text_area("What will be done", value=chosen.description, max_chars=2000)
+        c1, c2 = st.columns(2)
+        agency = c1.text_input("Owning agency", value=chosen.agency)
+        owner = c2.text_input("Owner (a role or team)", value=chosen.owner)
         status = st.selectbox("Status", ACTION_STATUSES, index=ACTION_STATUSES.index(chosen.status))
         due = st.date_input("Due", value=chosen.due_on)
         completed = st.date_input(
@@ -92,9 +100,9 @@ if editable:
         saved = st.form_submit_button("Save", type="primary")
     if saved:
         data = records.ActionIn(
-            description=chosen.description,
-            agency=chosen.agency,
-            owner=chosen.owner,
+            description=description,
+            agency=agency,
+            owner=owner,
             due_on=due,
             status=status,
             completed_on=completed,
@@ -110,7 +118,7 @@ if editable:
                     data=data,
                 )
         except (InputError, ConflictError, PermissionError) as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             st.success("Saved.")
             st.rerun()

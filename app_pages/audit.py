@@ -6,18 +6,27 @@ import datetime as dt
 
 import streamlit as st
 
-from app_pages.common import get_engine, require_action
-from assessments.audit import list_events, record_event
-from assessments.db import session_scope
-from geo.export import to_safe_csv
+from app_pages.common import get_engine, offer_download, require_action
+from assessments.audit import list_events, verify_chain
 
 actor = require_action("view_audit")
 engine = get_engine()
 
 st.title("Audit trail")
 st.caption(
-    "Every change, import, export and sign-in. The trail is append-only: nothing can edit it."
+    "Every change, import, export and sign-in. The trail is append-only: the database refuses "
+    "edits and deletions, sets each event's time itself, and chains each event to the one "
+    "before it by its hash."
 )
+if st.button("Check the chain", help="recompute every event's hash, oldest first"):
+    check = verify_chain(engine, actor=actor)
+    if check.ok:
+        st.success(check.describe().capitalize() + ".")
+    else:
+        st.error(
+            check.describe().capitalize() + ". Someone changed the database outside the app: "
+            "keep a copy of the database as it is and tell whoever is responsible for security."
+        )
 
 c1, c2, c3, c4 = st.columns(4)
 since = c1.date_input("From", value=dt.date.today() - dt.timedelta(days=30))
@@ -31,21 +40,11 @@ events = list_events(
 st.dataframe(events, hide_index=True, width="stretch")
 
 
-def _exported() -> None:
-    with session_scope(engine) as session:
-        record_event(
-            session,
-            actor=actor,
-            action="export",
-            entity="audit_event",
-            detail={"rows": len(events)},
-        )
-
-
-st.download_button(
+offer_download(
     "Download CSV",
-    data=to_safe_csv(events.astype(str)),
+    events.astype(str),
+    what="audit_event",
     file_name=f"saferplaces-audit-{dt.date.today()}.csv",
-    mime="text/csv",
-    on_click=_exported,
+    filters={"from": str(since), "to": str(until), "who": who, "action": action},
+    needs="view_audit",
 )

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
 from assessments import db
+from assessments.exports import prepare_export, record_export
 from assessments.permissions import can
 from assessments.settings import get_settings
 from assessments.store import data_version, store_has_only_samples, store_uses_samples
 from assessments.users import SignedInUser, ensure_demo_user
 from geo.disclosure import DisclosureProfile, get_profile
+from geo.text import safe_text
 
 __all__ = [
     "current_data_version",
@@ -21,9 +25,11 @@ __all__ = [
     "demo_allowed",
     "disclosure_profile",
     "get_engine",
+    "offer_download",
     "page_error",
     "profile_names",
     "require_action",
+    "safe_text",
     "show_sample_banner",
     "sign_in",
     "sign_out",
@@ -36,14 +42,14 @@ _SEEN_KEY = "auth_last_seen"
 
 def get_engine() -> Engine:
     """The engine of the configured database, migrated once per process."""
-    return _migrated_engine(get_settings().database_url)
+    settings = get_settings()
+    return _migrated_engine(settings.database_url, settings.working_url)
 
 
 @st.cache_resource
-def _migrated_engine(url: str) -> Engine:
-    engine = db.get_engine(url)
-    db.migrate(engine)
-    return engine
+def _migrated_engine(url: str, working_url: str) -> Engine:
+    db.migrate(db.get_engine(url))  # as the schema's owner
+    return db.get_engine(working_url)  # as the app's role (PostgreSQL), which owns nothing
 
 
 def current_data_version() -> str:
@@ -99,13 +105,67 @@ def require_action(action: str) -> SignedInUser:
     return user
 
 
+def offer_download(
+    label: str,
+    frame: pd.DataFrame | dict[str, pd.DataFrame] | None = None,
+    *,
+    what: str,
+    file_name: str,
+    filters: dict[str, Any] | str | None = None,
+    data: bytes | None = None,
+    rows: int | None = None,
+    mime: str = "text/csv",
+    needs: str = "export",
+    key: str | None = None,
+) -> bool:
+    """Show a download button only to users who may export; audit the download when clicked.
+
+    A table is encoded by :func:`assessments.exports.prepare_export` (permission checked,
+    formula-looking cells neutralised); ready ``data`` (a PNG, a pack) is offered as it is. The
+    click writes an export event (who, what, filters, rows). Returns whether a button was shown.
+    """
+    user = current_user()
+    if user is None or not can(user, needs):
+        return False
+    fmt = file_name.rsplit(".", 1)[-1]
+    if frame is not None:
+        data = prepare_export(frame, actor=user, fmt=fmt, needs=needs)
+        if rows is None:
+            rows = sum(map(len, frame.values())) if isinstance(frame, dict) else len(frame)
+    assert data is not None
+    st.download_button(
+        label,
+        data=data,
+        file_name=file_name,
+        mime=mime,
+        key=key,
+        on_click=_record_download,
+        args=(user, what, int(rows or 0), filters, fmt, needs),
+    )
+    return True
+
+
+def _record_download(
+    user: SignedInUser,
+    what: str,
+    rows: int,
+    filters: dict[str, Any] | str | None,
+    fmt: str,
+    needs: str,
+) -> None:
+    with db.session_scope(get_engine()) as session:
+        record_export(
+            session, actor=user, what=what, rows=rows, filters=filters, fmt=fmt, needs=needs
+        )
+
+
 def page_error(exc: Exception, *, what_next: str = "") -> None:
     """Show a domain error to the user (no traceback); log unexpected ones."""
     if not isinstance(exc, ValueError | PermissionError | RuntimeError):
         log.exception("unexpected error on a page")
         st.error("Something went wrong. The details were logged; please try again.")
         return
-    st.error(f"{exc}" + (f"\n\n{what_next}" if what_next else ""))
+    st.error(safe_text(exc) + (f"\n\n{what_next}" if what_next else ""))
 
 
 def show_sample_banner() -> None:

@@ -12,12 +12,12 @@ import streamlit as st
 from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
-from app_pages.common import disclosure_profile, get_engine
+from app_pages.common import disclosure_profile, get_engine, offer_download
+from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import coverage
 from assessments.sites import list_sites
 from geo.disclosure import protect_counts, protect_outcomes
-from geo.export import to_safe_csv
 from geo.labels import (
     COVERAGE_LABELS,
     district_names,
@@ -78,14 +78,15 @@ table = states.assign(
     columns={"id": "no.", "name": "place"}
 )
 st.dataframe(table, hide_index=True, width="stretch")
-st.download_button(
+offer_download(
     "Download (CSV)",
-    data=to_safe_csv(table),
+    table,
+    what="coverage",
     file_name=f"coverage-{dt.date.today()}.csv",
-    mime="text/csv",
+    filters={"profile": profile.name},
 )
 
-fmap = base_map()
+fmap = base_map(tiles=tiles_switch("coverage_tiles"))
 minx, miny, maxx, maxy = states.total_bounds
 fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 for row in states.itertuples():

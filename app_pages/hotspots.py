@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 
 import folium
 import geopandas as gpd
@@ -15,8 +14,15 @@ from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
-from app_pages.common import current_data_version, current_user, disclosure_profile, get_engine
+from app_pages.common import (
+    current_data_version,
+    current_user,
+    disclosure_profile,
+    get_engine,
+    offer_download,
+)
 from app_pages.episode_views import show_hotspot_links
+from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
@@ -25,7 +31,6 @@ from assessments.models import Hotspot
 from assessments.permissions import can
 from geo import ConflictError, InputError
 from geo.disclosure import protect_counts
-from geo.export import to_safe_csv
 from geo.filters import IncidentFilter
 from geo.hotspots import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
 from geo.labels import (
@@ -40,13 +45,8 @@ from geo.labels import (
 from geo.priority import FORMULA, priority_scores
 from geo.profiles import PROFILE_TITLES
 from geo.scope import KIND_WORDS
+from geo.text import safe_text
 from layers.hexes import base_map, district_layer
-
-
-def _plain(text: object) -> str:
-    """Text from the data (scopes name categories and districts) shown as itself in markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
-
 
 user = current_user()
 assert user is not None
@@ -119,8 +119,9 @@ if can(user, "compute_hotspots"):
                     engine, actor=user, filt=filt, eps_m=float(eps), min_samples=int(min_samples)
                 )
                 status.update(
-                    label=f"Run {summary.run_id} ({summary.scope}): {summary.n_hotspots} "
-                    f"hotspots ({summary.new} new, {summary.continued} continued, "
+                    label=f"Run {summary.run_id} ({safe_text(summary.scope)}): "
+                    f"{summary.n_hotspots} hotspots ({summary.new} new, "
+                    f"{summary.continued} continued, "
                     f"{summary.recurred} back again, {summary.split} split, "
                     f"{summary.merged} merged, {summary.inactive} no longer active)",
                     state="complete",
@@ -143,8 +144,9 @@ if listing.empty:
 
 merged = listing.merge(states[["id", "state", "site_ids"]], on="id", how="left")
 significant = coverage.significant_hotspots(engine)
-merged["significant"] = merged["id"].map(significant).fillna(False)
-merged["priority"] = priority_scores(merged).round(1)
+merged["significant"] = [bool(significant.get(i, False)) for i in merged["id"]]
+# From the incidents as shown (protected), so the score cannot give back the exact count.
+merged["priority"] = priority_scores(merged, profile=profile).round(1)
 f1, f2 = st.columns([1, 2])
 active_only = f1.toggle("Currently active only", value=True)
 scopes = list(dict.fromkeys(merged["scope"]))
@@ -198,8 +200,8 @@ if not runs.empty:
     last_run = runs.iloc[0]
     params = last_run["parameters"] or {}
     st.caption(
-        f"Hotspots last found on {format_datetime(last_run['at'])} by {last_run['by']} "
-        f"(scope: {_plain(last_run.get('scope') or params.get('filter'))}). "
+        f"Hotspots last found on {format_datetime(last_run['at'])} by {safe_text(last_run['by'])} "
+        f"(scope: {safe_text(last_run.get('scope') or params.get('filter'))}). "
         f"Most urgent first. {profile.describe()}."
     )
     with st.expander("How hotspots were found and ranked"):
@@ -219,14 +221,15 @@ event = st.dataframe(
 )
 if event.selection.rows:
     st.session_state["hotspots_selected"] = int(table.iloc[event.selection.rows[0]]["no."])
-st.download_button(
+offer_download(
     "Download the list (CSV)",
-    data=to_safe_csv(table),
+    table,
+    what="hotspots",
     file_name=f"hotspots-{dt.date.today()}.csv",
-    mime="text/csv",
+    filters={"profile": profile.name},
 )
 
-fmap = base_map()
+fmap = base_map(tiles=tiles_switch("hotspots_tiles"))
 geo_shown = states[states["id"].isin(shown["id"])]
 if not geo_shown.empty:
     minx, miny, maxx, maxy = geo_shown.total_bounds
@@ -285,7 +288,7 @@ with left:
             width="stretch",
         )
     if record["source"] == "manual":
-        st.info(f"Added by hand: {record['reason']}")
+        st.info(f"Added by hand: {safe_text(record['reason'])}")
     if profiles:
         st.markdown("**Who and when** (incidents in this place)")
         tabs = st.tabs([PROFILE_TITLES[d] for d in profiles])
@@ -356,7 +359,7 @@ if can(user, "edit_register"):
                     reason=reason,
                 )
         except (InputError, ConflictError) as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             st.success("Status saved.")
             st.rerun()
@@ -380,7 +383,7 @@ if can(user, "edit_register"):
                     due_on=due,
                 )
         except InputError as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             st.success("Decision recorded.")
             st.rerun()
@@ -406,7 +409,7 @@ if can(user, "edit_register"):
                         reason=why,
                     )
             except InputError as exc:
-                st.error(str(exc))
+                st.error(safe_text(exc))
             else:
-                st.success(f"Added {name}.")
+                st.success(f"Added {safe_text(name)}.")
                 st.rerun()

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.orm import Session
 
-from app_pages.common import current_user, get_engine
+from app_pages.common import current_user, get_engine, offer_download
 from app_pages.episode_import import EPISODES, show_episode_import
-from assessments import imports
+from assessments import categories, imports
 from assessments.permissions import can
 from assessments.settings import get_settings
 from geo import ConflictError, InputError, PersonalDataError
-from geo.export import to_safe_csv
 from geo.ingest import FIELDS, expand_sources, guess_mapping, open_table
 from geo.schema import KINDS
+from geo.text import safe_text
 
 user = current_user()
 assert user is not None
@@ -79,16 +80,16 @@ elif can(user, "import"):
             reader = open_table(first) if first.suffix not in {".xlsx", ".xlsm"} else None
         except InputError as exc:
             if "several sheets" in str(exc):
-                sheet = st.text_input("Sheet to import", help=str(exc))
+                sheet = st.text_input("Sheet to import", help=safe_text(exc))
                 reader = open_table(first, sheet=sheet) if sheet else None
             else:
-                st.error(str(exc))
+                st.error(safe_text(exc))
                 st.stop()
         if reader is None and first.suffix in {".xlsx", ".xlsm"}:
             try:
                 reader = open_table(first, sheet=sheet)
             except InputError as exc:
-                sheet = st.text_input("Sheet to import", help=str(exc))
+                sheet = st.text_input("Sheet to import", help=safe_text(exc))
                 reader = open_table(first, sheet=sheet) if sheet else None
         if reader is not None and reader.format != "police_uk":
             with st.expander("Columns: check how they are read", expanded=True):
@@ -117,14 +118,16 @@ elif can(user, "import"):
                 name = st.text_input("Save this mapping as (optional)")
                 if name and st.button("Save mapping"):
                     imports.save_mapping(engine, name, mapping, drop=drop, actor=user)
-                    st.success(f"Saved mapping {name!r}.")
+                    st.success(f"Saved mapping {safe_text(name)}.")
         elif reader is not None:
             st.caption("Recognised as a police.uk street file.")
         if st.button("Import", type="primary"):
             bar = st.progress(0.0, text="Importing...")
 
             def progress(name: str, rows: int, size: int) -> None:
-                bar.progress(min(0.99, rows / max(1, size / 110)), text=f"{name}: {rows:,} rows")
+                bar.progress(
+                    min(0.99, rows / max(1, size / 110)), text=f"{safe_text(name)}: {rows:,} rows"
+                )
 
             try:
                 report = imports.import_files(
@@ -139,10 +142,10 @@ elif can(user, "import"):
                 )
             except PersonalDataError as exc:
                 bar.empty()
-                st.error(str(exc))
+                st.error(safe_text(exc))
             except (InputError, ConflictError) as exc:
                 bar.empty()
-                st.error(f"{exc}\n\nNothing from this file was stored.")
+                st.error(f"{safe_text(exc)}\n\nNothing from this file was stored.")
             else:
                 bar.progress(1.0, text="Done")
                 st.session_state["import_report"] = report
@@ -154,7 +157,7 @@ if report is not None:
     st.dataframe(rows, hide_index=True, width="stretch")
     for batch in report.batches:
         for note in batch.notes:
-            st.caption(f"{batch.file}: {note}")
+            st.caption(f"{safe_text(batch.file)}: {safe_text(note)}")
     if user.is_demo and any(b.stored for b in report.batches):
         st.warning(
             "Your own data is now in the store, so the demo sign-in ends with your next click. "
@@ -166,11 +169,12 @@ if report is not None:
         st.dataframe(pd.Series(report.rejected_by_reason, name="rows"), width="stretch")
         rejects = report.rejects_frame()
         st.dataframe(rejects.head(1000), hide_index=True, width="stretch")
-        st.download_button(
+        offer_download(
             "Download every rejected row (CSV)",
-            data=to_safe_csv(rejects),
+            rejects,
+            what="import_rejects",
             file_name="rejected-rows.csv",
-            mime="text/csv",
+            needs="import",
         )
 
 st.subheader("Import batches")
@@ -190,6 +194,33 @@ else:
             else:
                 removed = imports.delete_batch(engine, int(batch_id), actor=user)
                 st.success(f"Deleted batch {batch_id} and its {removed:,} rows.")
+                st.rerun()
+
+if can(user, "manage_settings"):
+    waiting = categories.pending_categories(engine)
+    st.subheader("New categories")
+    if not waiting:
+        st.caption("No category is waiting for approval.")
+    else:
+        st.caption(
+            "Categories that are not police.uk crime types or safeguarding categories are stored "
+            "and counted, but the Map offers them as filters only once you approve them. Refuse "
+            "one that looks like a person, a place or a description, and undo the import."
+        )
+        with st.form("category_approval"):
+            chosen = st.selectbox("Category", waiting)
+            decision = st.radio("Decision", ["approved", "refused"], horizontal=True, index=None)
+            decide = st.form_submit_button("Save decision")
+        if decide:
+            if decision is None:
+                st.error("Choose approve or refuse.")
+            else:
+                with Session(engine) as session, session.begin():
+                    categories.decide_category(
+                        session=session, actor=user, name=chosen, decision=decision
+                    )
+                st.cache_data.clear()
+                st.success(f"Category {decision}.")
                 st.rerun()
 
 if can(user, "import"):
@@ -212,6 +243,6 @@ if can(user, "import"):
                 actor=user,
             )
         except InputError as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             st.success(f"Stored {len(stored)} districts.")

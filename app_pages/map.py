@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import folium
 import h3
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
-from app_pages.common import current_data_version, disclosure_profile, get_engine
+from app_pages.common import (
+    current_data_version,
+    disclosure_profile,
+    get_engine,
+    offer_download,
+)
+from app_pages.folium_map import map_arguments, show_map
 from assessments import maps
 from assessments.episodes import load_episodes
 from assessments.imports import load_districts
 from assessments.incidents import month_range, taxonomy_in_store
 from geo.cells import cell_to_str
-from geo.disclosure import effective_resolution, protect_counts
+from geo.disclosure import DisclosureProfile, effective_resolution, protect_counts
 from geo.filters import IncidentFilter
 from geo.flows import district_flows, episode_flows, protect_flows
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
 from geo.labels import EMERGING_LABELS, flag_label, format_month, kind_label
 from geo.stats import emerging_hot_spots, gi_star
+from geo.text import safe_text
 from layers.flows import flow_layer
 from layers.hexes import (
     TILES,
@@ -104,6 +111,80 @@ def _flows(
 @st.cache_data(ttl=3600, max_entries=8)
 def _districts(version: str):  # type: ignore[no-untyped-def]
     return load_districts(engine)
+
+
+def _protect(raw: pd.DataFrame, profile: DisclosureProfile) -> tuple[pd.DataFrame, int]:
+    """Protected counts per hexagon, and how many the publication profile leaves out."""
+    protected = pd.concat(
+        [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
+    )
+    if profile.name != "publication":
+        return protected, 0
+    dropped = int(protected["suppressed"].sum())
+    return protected[~protected["suppressed"]].reset_index(drop=True), dropped
+
+
+def _spot_key(spots: pd.DataFrame, analysis: str) -> dict[str, tuple[str, str]]:
+    """Each hot spot class shown: its outline colour and what it means."""
+    return {
+        label: (
+            spot_colour(label, kind),
+            EMERGING_LABELS.get(label.split(" ")[0], "")
+            if analysis.startswith("emerging")
+            else ("more incidents than chance" if kind == "hot" else "fewer than chance"),
+        )
+        for label, kind in spots[["label", "kind"]].drop_duplicates().itertuples(index=False)
+    }
+
+
+@st.cache_data(ttl=3600, max_entries=16)
+def _figure(
+    version: str,
+    filt: IncidentFilter,
+    res: int,
+    profile: DisclosureProfile,
+    tiles: str,
+    analysis: str,
+    note: str | None,
+    flows: bool = False,
+) -> dict[str, Any]:
+    """The whole map (hexagons, districts, hot spots, key), rendered for the map component.
+
+    Keyed on the data version and the parameters (``note`` too). Building and rendering it
+    (outlines, colours, the layer's JSON, folium's templates) was most of the page's server
+    time for thousands of hexagons; from the cache it is a few strings.
+    """
+    raw = _cells(version, filt, res)
+    protected, _ = _protect(raw, profile)
+    if profile.name == "publication":
+        raw = raw.loc[raw["h3_cell"].isin(protected["h3_cell"])]
+    centres = [h3.cell_to_latlng(cell_to_str(c)) for c in raw["h3_cell"]]
+    lats, lons = [c[0] for c in centres], [c[1] for c in centres]
+    fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])
+    layer, colormap = hex_layer(protected, threshold=profile.threshold)
+    layer.add_to(fmap)
+    district_frame = _districts(version)
+    if not district_frame.empty:
+        codes = filt.districts or tuple(_choices(version)[0]["districts"])
+        district_layer(district_frame[district_frame["code"].isin(codes)]).add_to(fmap)
+    spot_key: dict[str, tuple[str, str]] = {}
+    if analysis != "none":
+        spots = _spots(version, filt, res, analysis)
+        if not spots.empty:
+            spot_layer(spots).add_to(fmap)
+            spot_key = _spot_key(spots, analysis)
+    if flows and filt.start_month and filt.end_month:
+        shown_flows = _flows(version, str(filt.start_month), str(filt.end_month), profile.name)[0]
+        flow_layer(shown_flows).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap.get_root().html.add_child(
+        folium.Element(
+            legend_html(
+                colormap, profile_text=profile.describe(), note=note, spots=spot_key or None
+            )
+        )
+    )
+    return map_arguments(fmap)
 
 
 taxonomy, (first, last) = _choices(version)
@@ -213,7 +294,7 @@ filt = IncidentFilter(
 )
 shown_res, note = effective_resolution(res, kinds, profile)
 raw = _cells(version, filt, shown_res)
-st.caption(f"{filt.describe(names)} · {profile.describe()}")
+st.caption(f"{safe_text(filt.describe(names))} · {profile.describe()}")
 st.page_link("app_pages/glossary.py", label="What do these terms mean? Glossary", icon="📖")
 if note:
     st.warning(note)
@@ -221,10 +302,8 @@ if raw.empty:
     st.info("No incident matches these filters.")
     st.stop()
 
-protected = pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], profile)], axis=1)
+protected, dropped = _protect(raw, profile)
 if profile.name == "publication":
-    dropped = int(protected["suppressed"].sum())
-    protected = protected[~protected["suppressed"]].reset_index(drop=True)
     raw = raw.loc[raw["h3_cell"].isin(protected["h3_cell"])].reset_index(drop=True)
     dropped_note = (
         f"Publication profile: {dropped} hexagons with fewer than "
@@ -235,44 +314,21 @@ if profile.name == "publication":
     if protected.empty:
         st.info(note)
         st.stop()
-centres = [h3.cell_to_latlng(cell_to_str(c)) for c in raw["h3_cell"]]
-lats, lons = [c[0] for c in centres], [c[1] for c in centres]
-fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])
-layer, colormap = hex_layer(protected, threshold=profile.threshold)
-layer.add_to(fmap)
 district_frame = _districts(version)
-if not district_frame.empty:
-    shown_districts = (
-        district_frame[district_frame["code"].isin(districts)]
-        if districts
-        else (district_frame[district_frame["code"].isin(taxonomy["districts"])])
-    )
-    district_layer(shown_districts).add_to(fmap)
-spot_key: dict[str, tuple[str, str]] = {}
 if analysis != "none":
     spots = _spots(version, filt, shown_res, analysis)
     if spots.empty:
         st.caption("Hot spot analysis: no significant hot or cold spot for this selection.")
     else:
-        spot_layer(spots).add_to(fmap)
         st.caption(
             f"Hot spot analysis ({analysis}): {len(spots)} hexagons outlined, one colour per "
             "class (see the key on the map). Corrected for testing many hexagons at once, so "
             "few are outlined by chance."
         )
-        spot_key = {
-            label: (
-                spot_colour(label, kind),
-                EMERGING_LABELS.get(label.split(" ")[0], "")
-                if analysis.startswith("emerging")
-                else ("more incidents than chance" if kind == "hot" else "fewer than chance"),
-            )
-            for label, kind in spots[["label", "kind"]].drop_duplicates().itertuples(index=False)
-        }
+rendered = _figure(version, filt, shown_res, profile, tiles, analysis, note, show_flows)
 flow_note = ""
 if show_flows:
     flows, hidden, by_district = _flows(version, start, end, profile.name)
-    flow_layer(flows).add_to(fmap)
     flow_note = (
         f"Missing-episode flows: {len(flows)} drawn between resolution-7 areas; {hidden} "
         f"below {profile.threshold} episodes not drawn."
@@ -293,22 +349,10 @@ if show_flows:
             hide_index=True,
             width="stretch",
         )
-folium.LayerControl(collapsed=True).add_to(fmap)
-fmap.get_root().html.add_child(
-    folium.Element(
-        legend_html(colormap, profile_text=profile.describe(), note=note, spots=spot_key or None)
-    )
-)
 
 left, right = st.columns([3, 2])
 with left:
-    clicked = st_folium(
-        fmap,
-        height=600,
-        use_container_width=True,
-        returned_objects=["last_clicked"],
-        key="map_view",
-    )
+    clicked = show_map(rendered, height=600, returned_objects=["last_clicked"], key="map_view")
 with right:
     st.subheader("Monthly trend")
     monthly = _monthly(version, filt)
@@ -316,7 +360,14 @@ with right:
         wide = monthly.pivot_table(
             index="month", columns="kind", values="count", aggfunc="sum"
         ).fillna(0)
-        protected_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["count"])
+        trend_keys = monthly.pivot_table(
+            index="month", columns="kind", values="keysum", aggfunc="sum"
+        ).fillna(0)
+
+        def _protect_trend(col: pd.Series, part: str) -> pd.Series:
+            return protect_counts(col.astype(int), profile, keys=trend_keys[col.name])[part]
+
+        protected_trend = wide.apply(_protect_trend, part="count")
         protected_trend.columns = [kind_label(k).split(" (")[0] for k in protected_trend.columns]
         accessible_chart(
             protected_trend.astype("float"), kind="line", suppressed=profile.suppressed_label
@@ -328,7 +379,7 @@ with right:
                 "out of the chart."
             )
         with st.expander("The chart as a table"):
-            table_trend = wide.apply(lambda col: protect_counts(col.astype(int), profile)["label"])
+            table_trend = wide.apply(_protect_trend, part="label")
             table_trend.columns = protected_trend.columns
             table_trend.index = [format_month(m) for m in table_trend.index]
             st.dataframe(table_trend, width="stretch")
@@ -344,8 +395,14 @@ with right:
             footer=("OFFICIAL-SENSITIVE · " if profile.name != "publication" else "")
             + profile.describe(),
         )
-        st.download_button(
-            "Download the map image", data=png, file_name="saferplaces-map.png", mime="image/png"
+        offer_download(
+            "Download the map image",
+            data=png,
+            rows=len(protected),
+            what="map_image",
+            file_name="saferplaces-map.png",
+            mime="image/png",
+            filters={"filter": filt.describe(names), "profile": profile.name},
         )
     st.subheader("Selected hexagon")
     point = (clicked or {}).get("last_clicked")
@@ -357,14 +414,18 @@ with right:
         if detail.empty:
             st.caption("No matching incidents in that hexagon.")
         else:
-            by_category = detail.groupby("category")["count"].sum().sort_values(ascending=False)
-            table = protect_counts(by_category, profile)[["label"]].rename(
-                columns={"label": "incidents"}
+            by_category = (
+                detail.groupby("category")[["count", "keysum"]]
+                .sum()
+                .sort_values("count", ascending=False)
             )
+            table = protect_counts(by_category["count"], profile, keys=by_category["keysum"])[
+                ["label"]
+            ].rename(columns={"label": "incidents"})
             st.dataframe(table, width="stretch")
-            by_month = detail.groupby("month")["count"].sum()
-            month_table = protect_counts(by_month, profile)[["label"]].rename(
-                columns={"label": "incidents"}
-            )
+            by_month = detail.groupby("month")[["count", "keysum"]].sum()
+            month_table = protect_counts(by_month["count"], profile, keys=by_month["keysum"])[
+                ["label"]
+            ].rename(columns={"label": "incidents"})
             month_table.index = month_table.index.strftime("%b %Y")
             st.dataframe(month_table, width="stretch")

@@ -8,12 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.charts import accessible_chart
-from app_pages.common import disclosure_profile, get_engine
+from app_pages.common import disclosure_profile, get_engine, offer_download
 from assessments.episode_performance import episode_report, shown_episode_report, workflow_trends
 from assessments.imports import load_districts
 from assessments.performance import REPEAT_MEASURES, performance_report
 from geo.disclosure import protect_counts, protect_outcomes
-from geo.export import to_safe_xlsx
 from geo.labels import label_columns
 from geo.outcomes import CAVEAT
 
@@ -42,12 +41,13 @@ report = performance_report(
 )
 
 headline = report.headline.copy()
-# places in the register are workflow figures, not counts of incidents or people
+# Hotspots, assessments and actions are workflow figures, not counts of incidents or people:
+# shown exactly, as on the Coverage page (only incident counts go through disclosure control).
 is_count = ~headline["measure"].isin(["Median days from hotspot to assessment", *REPEAT_MEASURES])
 headline["shown"] = headline["value"].astype(object)
-headline.loc[is_count, "shown"] = protect_counts(
-    headline.loc[is_count, "value"].fillna(0).astype(int), profile
-)["label"].to_numpy()
+headline.loc[is_count, "shown"] = (
+    headline.loc[is_count, "value"].fillna(0).astype(int).map("{:,}".format).to_numpy()
+)
 for measure in REPEAT_MEASURES[:2]:
     at = headline["measure"] == measure
     headline.loc[at, "shown"] = headline.loc[at, "value"].map(lambda v: f"{int(v):,}")
@@ -84,16 +84,11 @@ st.dataframe(repeats, hide_index=True, width="stretch")
 st.subheader("Actions by agency")
 if not report.actions_by_agency.empty:
     chart = report.actions_by_agency.set_index("agency")[["completed", "open and late"]]
-    chart = chart.apply(lambda col: protect_counts(col, profile)["count"]).astype(float)
-    accessible_chart(chart, value="actions", horizontal=True, suppressed=profile.suppressed_label)
-agencies = report.actions_by_agency.copy()
-for column in ("completed", "completed late", "open and late"):
-    agencies[column] = protect_counts(agencies[column], profile)["label"]
+    accessible_chart(chart.astype(float), value="actions", horizontal=True)
+agencies = report.actions_by_agency.copy()  # workflow counts: exact
 st.dataframe(agencies, hide_index=True, width="stretch")
 st.subheader("By district")
-by_district = report.by_district.copy()
-for column in [c for c in by_district.columns if c != "district"]:
-    by_district[column] = protect_counts(by_district[column], profile)["label"]
+by_district = report.by_district.copy()  # workflow counts: exact
 if "district" in by_district:
     by_district["district"] = by_district["district"].map(lambda c: names.get(c, c))
 st.dataframe(by_district, hide_index=True, width="stretch")
@@ -142,23 +137,23 @@ if "district" in repeat_shown:
 st.dataframe(repeat_shown, hide_index=True, width="stretch")
 st.markdown("**Age profile of incidents in hotspots**")
 st.dataframe(episodes_shown["ages in hotspots"], hide_index=True, width="stretch")
-st.download_button(
+offer_download(
     "Download the framework (XLSX)",
-    data=to_safe_xlsx(
-        {
-            "headline": headline[["measure", "shown"]],
-            "repeat locations": repeats,
-            "agencies": agencies,
-            "districts": by_district,
-            "work by month": workflow_table,
-            "missing episodes": episodes_shown["headline"],
-            "episodes by month": episodes_shown["monthly"],
-            "rhi by district": rhi_shown,
-            "repeat missing": repeat_shown,
-            "ages in hotspots": episodes_shown["ages in hotspots"],
-        }
-    ),
+    {
+        "headline": headline[["measure", "shown"]],
+        "repeat locations": repeats,
+        "agencies": agencies,
+        "districts": by_district,
+        "work by month": workflow_table,
+        "missing episodes": episodes_shown["headline"],
+        "episodes by month": episodes_shown["monthly"],
+        "rhi by district": rhi_shown,
+        "repeat missing": repeat_shown,
+        "ages in hotspots": episodes_shown["ages in hotspots"],
+    },
+    what="performance",
     file_name=f"performance-{start}-{end}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    filters={"from": str(start), "to": str(end), "profile": profile.name},
 )
 st.caption(profile.describe())

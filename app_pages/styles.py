@@ -1,4 +1,4 @@
-"""Page-wide styles Streamlit's theme cannot set: targets of at least 24 px (WCAG 2.2 2.5.8)."""
+"""Page-wide styles the theme cannot set: 24 px targets (WCAG 2.2 2.5.8), no table toolbar."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ _CSS = """
 [data-baseweb="calendar"] [role="gridcell"] { min-width: 24px; min-height: 24px; }
 /* Radio and checkbox targets. */
 [data-testid="stRadio"] label, [data-testid="stCheckbox"] label { min-height: 24px; }
+/* Tables: no toolbar. Its own "Download as CSV" would bypass the export permission, the audit
+   event and the formula neutralising; every download goes through a button of the page. */
+[data-testid="stElementToolbar"] { display: none !important; }
 </style>
 """
 

@@ -58,7 +58,7 @@ BULK_MIN_ROWS = 100_000
 BULK_CACHE_MB = 64
 
 #: The incident columns an import writes, in order.
-COLUMNS = ["batch_id", *INCIDENT_COLUMNS, "source_ref", "row_key"]
+COLUMNS = ["batch_id", *INCIDENT_COLUMNS, "source_ref", "row_key", "record_key"]
 
 #: How COPY's CSV is typed (every other column is text).
 _ARROW_TYPES = {
@@ -70,6 +70,7 @@ _ARROW_TYPES = {
     "lon": pa.float64(),
     "h3_cell": pa.int64(),
     "row_key": pa.int64(),
+    "record_key": pa.int16(),
 }
 _ARROW_SCHEMA = pa.schema([(name, _ARROW_TYPES.get(name, pa.string())) for name in COLUMNS])
 
@@ -86,7 +87,17 @@ def is_bulk(engine: Engine, expected_rows: int | None) -> bool:
         return False
     with engine.connect() as conn:
         held = conn.execute(select(func.count()).select_from(Incident)).scalar_one()
+        if is_postgres(engine) and not _owns_incident(conn):
+            return False  # the app's role (owning nothing) cannot drop indexes: load in place
     return expected_rows >= held
+
+
+def _owns_incident(conn: Connection) -> bool:
+    owner = text(
+        "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "
+        "WHERE c.oid = 'incident'::regclass"
+    )
+    return bool(conn.execute(owner).scalar())
 
 
 def lock_for_bulk(conn: Connection) -> None:

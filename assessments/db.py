@@ -25,6 +25,7 @@ __all__ = [
     "StoreBusyError",
     "clear_engines",
     "get_engine",
+    "grant_app_role",
     "is_postgres",
     "migrate",
     "schema_is_current",
@@ -147,6 +148,46 @@ def migrate(engine: Engine | None = None, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+_ROLE_NAME = r"^[a-z_][a-z0-9_]{0,62}$"
+
+
+def grant_app_role(engine: Engine, role: str) -> list[str]:
+    """PostgreSQL: give ``role`` (which owns nothing) what the app needs, and no more.
+
+    Run as the schema's owner, after :func:`migrate`. The role may read and write the app's
+    tables, but only read and add audit events: no UPDATE, DELETE, TRUNCATE or TRIGGER on
+    ``audit_event``, and, owning no table, it can neither drop nor disable a trigger nor change
+    the schema. Returns the statements run. The role itself is created by the database
+    administrator (``CREATE ROLE saferplaces_app LOGIN PASSWORD '...'``).
+    """
+    import re
+
+    if not is_postgres(engine):
+        msg = "an app role is a PostgreSQL feature; SQLite has no roles (see the README)"
+        raise InputError(msg)
+    if not re.match(_ROLE_NAME, role):
+        msg = f"a role name is lower-case letters, digits and _, not {role!r}"
+        raise InputError(msg)
+    statements = [
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_event FROM {role}",
+        f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+    ]
+    with engine.begin() as conn:
+        owns = conn.execute(
+            text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = :r"),
+            {"r": role},
+        ).scalar_one()
+        if owns:
+            msg = f"role {role} owns {owns} tables: the app's role must own nothing"
+            raise InputError(msg)
+        for statement in statements:
+            conn.execute(text(statement))
+    return statements
 
 
 def schema_is_current(engine: Engine | None = None) -> bool:

@@ -27,9 +27,12 @@ from assessments.audit import record_event
 from assessments.db import is_postgres
 from assessments.models import District, Episode, ImportBatch, Incident, SavedMapping
 from assessments.permissions import Actor, require
+from assessments.settings import install_secret
 from geo._errors import ConflictError, InputError
-from geo.ingest import CHUNK_ROWS, expand_sources, prefetched, read_incidents
+from geo.disclosure import new_record_keys
+from geo.ingest import CHUNK_ROWS, expand_sources, hash_reference, prefetched, read_incidents
 from geo.ingest.boundaries import read_boundaries
+from geo.ingest.read import file_label
 
 __all__ = [
     "MAX_STORED_REJECTS",
@@ -122,6 +125,7 @@ def load_districts(engine: Engine) -> gpd.GeoDataFrame:
 def _prepare(frame: pd.DataFrame, batch_id: int) -> pd.DataFrame:
     out = frame.copy()
     out["batch_id"] = batch_id
+    out["record_key"] = new_record_keys(len(out))  # cell key method: fixed, never shown
     dates = out["date"]
     out["date"] = dates.astype(object).where(dates.notna(), None)
     out["hour"] = out["hour"].astype("Int64")
@@ -147,7 +151,7 @@ def _import_one(
     progress: Progress | None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> BatchReport:
-    report = BatchReport(file=source.name)
+    report = BatchReport(file=file_label(source.name, 0))
     checksum = source.checksum()
     with engine.connect() as conn:
         earlier = conn.execute(
@@ -156,10 +160,12 @@ def _import_one(
     if earlier is not None:
         report.duplicate = True
         report.batch_id = int(earlier[0])
+        report.file = str(earlier[1])
         report.notes.append(
             f"already imported as batch {earlier[0]} ({earlier[1]}): nothing stored"
         )
         return report
+    secret = install_secret()
     reader, chunks = read_incidents(
         source,
         kind=kind,
@@ -169,11 +175,13 @@ def _import_one(
         districts=districts,
         only_districts=only_districts,
         chunk_rows=chunk_rows,
+        ref_key=secret,
     )
     report.notes += reader.notes
     reasons: Counter[str] = Counter()
     kept_rejects: list[pd.DataFrame] = []
     months: set[dt.date] = set()
+    categories: set[str] = set()
     actor_name = actor if isinstance(actor, str) else actor.username
     bulk = bulkload.is_bulk(engine, reader.expected_rows)
     try:
@@ -187,7 +195,8 @@ def _import_one(
             batch_id = conn.execute(
                 insert(ImportBatch)
                 .values(
-                    file_name=source.name[:255],
+                    file_name=report.file,
+                    name_hash=hash_reference(source.name, secret),
                     checksum=checksum,
                     format=reader.format,
                     kind=kind or "incident",
@@ -203,6 +212,7 @@ def _import_one(
                 )
                 .returning(ImportBatch.id)
             ).scalar_one()
+            report.file = file_label(source.name, int(batch_id))
             stored_keys = bulkload.StoredKeys(conn, preload=bulk)
             if bulk:
                 bulkload.set_indexes_aside(conn)
@@ -231,6 +241,7 @@ def _import_one(
                         )
                         valid = valid[~dupes]
                     months.update(valid["month"].unique())
+                    categories.update(valid["category"].unique().tolist())
                     bulkload.insert_incidents(conn, _prepare(valid, batch_id))
                 report.read += chunk.read
                 report.stored += len(valid)
@@ -254,6 +265,7 @@ def _import_one(
                 update(ImportBatch)
                 .where(ImportBatch.id == batch_id)
                 .values(
+                    file_name=report.file,
                     rows_read=report.read,
                     rows_stored=report.stored,
                     rows_rejected=report.rejected,
@@ -270,7 +282,10 @@ def _import_one(
             )
             from sqlalchemy.orm import Session
 
+            from assessments.categories import register_categories
+
             with Session(bind=conn) as session:
+                register_categories(session, categories, batch_id=int(batch_id))
                 record_event(
                     session,
                     actor=actor,
@@ -318,13 +333,20 @@ def import_files(
     """
     if not isinstance(actor, str):
         require(actor, "import")
+    sources = expand_sources([Path(p) for p in paths])
+    removed = None
+    if not is_sample and not all(_already_imported(engine, s) for s in sources):
+        # Samples and real data never mix: the first real import removes the samples.
+        from assessments.sample_removal import remove_samples_before_real_data
+
+        removed = remove_samples_before_real_data(engine, actor=actor)
     districts = load_districts(engine)
     wanted = frozenset(only_districts) if only_districts else None
     if wanted and districts.empty:
         msg = "no district boundaries are stored yet: import them first to keep only your districts"
         raise InputError(msg)
     report = ImportReport()
-    for source in expand_sources([Path(p) for p in paths]):
+    for source in sources:
         try:
             batch = _import_one(
                 engine,
@@ -341,14 +363,27 @@ def import_files(
                 chunk_rows=chunk_rows,
             )
         except InputError as exc:
-            raise type(exc)(f"{source.name}: {exc}", **_error_kwargs(exc)) from exc
+            said = f" ({removed})" if removed and not report.batches else ""
+            raise type(exc)(f"{source.name}: {exc}{said}", **_error_kwargs(exc)) from exc
+        if removed and not report.batches:
+            batch.notes.insert(0, removed)
         report.batches.append(batch)
     return report
 
 
+def _already_imported(engine: Engine, source: Any) -> bool:
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(ImportBatch.id).where(ImportBatch.checksum == source.checksum()).limit(1)
+        ).first()
+    return found is not None
+
+
 def _error_kwargs(exc: InputError) -> dict[str, Any]:
     columns = getattr(exc, "columns", None)
-    return {"columns": columns} if columns is not None else {}
+    if columns is None:
+        return {}
+    return {"columns": columns, "rows": getattr(exc, "rows", [])}
 
 
 def list_batches(engine: Engine) -> pd.DataFrame:
@@ -423,6 +458,10 @@ def import_districts(
     if not isinstance(actor, str):
         require(actor, "import")
     frame = read_boundaries(Path(path), code_field=code_field, name_field=name_field)
+    if not is_sample:  # real boundaries replace the synthetic samples, never join them
+        from assessments.sample_removal import remove_samples_before_real_data
+
+        remove_samples_before_real_data(engine, actor=actor)
     if only_codes:
         frame = frame[frame["code"].isin(only_codes)]
         if frame.empty:
@@ -441,7 +480,7 @@ def import_districts(
                 "min_lat": miny,
                 "max_lon": maxx,
                 "max_lat": maxy,
-                "source": Path(path).name[:255],
+                "source": "boundary file",  # never the file's own name (it may be personal)
                 "is_sample": is_sample,
             }
             if row.code in existing:
@@ -454,7 +493,7 @@ def import_districts(
             actor=actor,
             action="import",
             entity="district",
-            detail={"file": Path(path).name, "codes": frame["code"].tolist()},
+            detail={"codes": frame["code"].tolist()},
         )
     return frame[["code", "name"]].reset_index(drop=True)
 
@@ -470,6 +509,8 @@ def save_mapping(
     """Save a column mapping under a name, for repeated imports of the same extract."""
     from sqlalchemy.orm import Session
 
+    if not isinstance(actor, str):
+        require(actor, "import")
     if not name.strip():
         raise InputError("give the mapping a name")
     with Session(engine) as session, session.begin():

@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
 )
 
+from assessments.categories import shown_categories
 from assessments.models import Incident
 from geo.filters import IncidentFilter
 
@@ -307,7 +308,8 @@ def taxonomy_in_store(engine: Engine) -> dict[str, list[str]]:
     flags = sorted({f for s in flag_strings if s for f in s.strip(",").split(",") if f})
     return {
         "kinds": kinds,
-        "categories": categories,
+        # New categories wait for an administrator's approval before they are offered.
+        "categories": shown_categories(engine, categories),
         "age_bands": ages,
         "flags": flags,
         "districts": districts,

@@ -1,4 +1,9 @@
-"""Map aggregation in the database: counts per H3 cell with a GROUP BY, never loading points."""
+"""Map aggregation in the database: counts per H3 cell with a GROUP BY, never loading points.
+
+Every count comes with ``keysum``, the sum of its records' keys from the same ``GROUP BY``
+(``SUM(record_key)``): sums of counts and sums of key sums add up together, and
+``geo.disclosure.protect_counts(counts, profile, keys=keysums)`` turns them into what is shown.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +25,15 @@ def _parent(res: int):  # type: ignore[no-untyped-def]
     return literal_column(parent_sql("incident.h3_cell", res)).label("h3_cell")
 
 
+def _keysum():  # type: ignore[no-untyped-def]
+    return func.coalesce(func.sum(Incident.record_key), 0).label("keysum")
+
+
 def count_cells(engine: Engine, filt: IncidentFilter, *, res: int) -> pd.DataFrame:
-    """Count matching incidents per cell at ``res`` (``h3_cell``, ``count``), in SQL."""
+    """Count matching incidents per cell at ``res`` (``h3_cell``, ``count``, ``keysum``), in SQL."""
     cell = _parent(res)
     query = (
-        select(cell, func.count().label("count"))
+        select(cell, func.count().label("count"), _keysum())
         .select_from(Incident)
         .where(*filter_clauses(filt))
         .group_by(cell)
@@ -35,22 +44,23 @@ def count_cells(engine: Engine, filt: IncidentFilter, *, res: int) -> pd.DataFra
         {
             "h3_cell": np.array([r[0] for r in rows], dtype=np.int64),
             "count": np.array([r[1] for r in rows], dtype=np.int64),
+            "keysum": np.array([r[2] for r in rows], dtype=np.int64),
         }
     )
 
 
 def monthly_counts(engine: Engine, filt: IncidentFilter, *, by: str | None = None) -> pd.DataFrame:
-    """Count matching incidents per month (and per ``by`` column: kind, category, district)."""
+    """Count matching incidents per month (and per ``by`` column), with ``keysum``."""
     columns = [Incident.month] + ([getattr(Incident, by)] if by else [])
     query = (
-        select(*columns, func.count().label("count"))
+        select(*columns, func.count().label("count"), _keysum())
         .where(*filter_clauses(filt))
         .group_by(*columns)
         .order_by(Incident.month)
     )
     with engine.connect() as conn:
         frame = pd.DataFrame(
-            conn.execute(query).all(), columns=["month", *([by] if by else []), "count"]
+            conn.execute(query).all(), columns=["month", *([by] if by else []), "count", "keysum"]
         )
     frame["month"] = pd.to_datetime(frame["month"])
     return frame
@@ -60,12 +70,14 @@ def cell_detail(engine: Engine, filt: IncidentFilter, *, cell: int, res: int) ->
     """Count by category and month inside one cell (raw: protect them before showing)."""
     parent: Any = literal_column(parent_sql("incident.h3_cell", res))
     query = (
-        select(Incident.category, Incident.month, func.count().label("count"))
+        select(Incident.category, Incident.month, func.count().label("count"), _keysum())
         .where(*filter_clauses(filt), parent == int(cell))
         .group_by(Incident.category, Incident.month)
     )
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=["category", "month", "count"])
+        frame = pd.DataFrame(
+            conn.execute(query).all(), columns=["category", "month", "count", "keysum"]
+        )
     frame["month"] = pd.to_datetime(frame["month"])
     return frame
 

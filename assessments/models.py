@@ -7,6 +7,7 @@ Schema changes go through Alembic migrations in ``assessments/migrations``; neve
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "Action",
     "Assessment",
+    "AuditChain",
     "AuditEvent",
     "Base",
     "District",
@@ -78,7 +80,10 @@ class ImportBatch(Base):
     __tablename__ = "import_batch"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    #: A safe label ("police.uk street file, 2025-03", "upload 3"), never the file's own name.
     file_name: Mapped[str] = mapped_column(String(255))
+    #: HMAC-SHA-256 of the file's name under the install secret (to tell uploads apart).
+    name_hash: Mapped[str | None] = mapped_column(String(64))
     checksum: Mapped[str] = mapped_column(String(64), unique=True)
     format: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
@@ -104,7 +109,8 @@ class Incident(Base):
 
     __tablename__ = "incident"
     __table_args__ = (
-        Index("ix_incident_month_kind_cell", "month", "kind", "h3_cell"),
+        # Covers the map's GROUP BY: the cell, and the record key summed next to the count.
+        Index("ix_incident_month_kind_cell", "month", "kind", "h3_cell", "record_key"),
         Index("ix_incident_district_month", "district_code", "month"),
         # A unique index, not a table constraint, so a bulk load can rebuild it (SQLite).
         Index("ix_incident_row_key", "row_key", unique=True),
@@ -127,6 +133,9 @@ class Incident(Base):
     district_code: Mapped[str | None] = mapped_column(String(16))
     source_ref: Mapped[str | None] = mapped_column(String(64))
     row_key: Mapped[int] = mapped_column(BigInteger)
+    #: Disclosure control's fixed random record key (0 to geo.disclosure.KEY_RANGE - 1, cell key
+    #: method): set at import, never shown or exported.
+    record_key: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(256))
 
     batch: Mapped[ImportBatch] = relationship(back_populates="incidents")
 
@@ -178,14 +187,19 @@ class User(Base):
 class AuditEvent(Base):
     """An append-only record of who did what, when, with the record before and after.
 
-    Database triggers refuse any UPDATE or DELETE of this table.
+    Database triggers refuse any UPDATE or DELETE of this table, and refuse an insert whose time
+    is not the database's own clock; each event carries the SHA-256 of the previous one
+    (``prev_hash``) and its own (``hash``), so an edit, a deletion or a back-dated insertion made
+    with the triggers removed is found by ``saferplaces audit verify`` (see ``assessments.audit``).
     """
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
     actor: Mapped[str] = mapped_column(String(120), index=True)
     actor_role: Mapped[str] = mapped_column(String(16), default="")
     action: Mapped[str] = mapped_column(String(40), index=True)
@@ -194,6 +208,18 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The tip of the audit chain: one row, locked by every writer of an event (one chain)."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class SiteType(Base):
@@ -413,6 +439,23 @@ class MeetingNote(Base):
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CategoryApproval(Base):
+    """A category outside the taxonomy: shown in the Map's filters once an administrator approves.
+
+    Its incidents are stored and counted; only the filter list waits for the approval.
+    """
+
+    __tablename__ = "category_approval"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    first_batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SavedMapping(Base):

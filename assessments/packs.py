@@ -231,16 +231,17 @@ def build_pack(
     fine = (
         maps.count_cells(engine, filt, res=finest)
         if filt is not None
-        else pd.DataFrame({"h3_cell": pd.Series(dtype="int64"), "count": pd.Series(dtype="int64")})
+        else pd.DataFrame({c: pd.Series(dtype="int64") for c in ("h3_cell", "count", "keysum")})
     )
 
-    def at(res: int) -> pd.Series:
-        return fine["count"].groupby(cells_to_parent(fine["h3_cell"].to_numpy(), res)).sum()
+    def at(res: int, column: str = "count") -> pd.Series:
+        return fine[column].groupby(cells_to_parent(fine["h3_cell"].to_numpy(), res)).sum()
 
     res9 = at(9).rename_axis("h3_cell").reset_index(name="count")
     significant = coverage.significant_hotspots(engine, counts=res9) if filt is not None else {}
     states["significant"] = states["id"].map(significant).fillna(False)
-    states["priority"] = priority_scores(states).round(1)
+    # From the incidents as shown (protected): the score cannot give back the exact count.
+    states["priority"] = priority_scores(states, profile=profile).round(1)
     states = states.sort_values(["priority", "id"], ascending=[False, True]).reset_index(drop=True)
     listing = pd.DataFrame(
         {
@@ -268,6 +269,7 @@ def build_pack(
         i: _window_cells(shapely.from_wkb(hot[i].boundary_wkb), r) for i, r in resolutions.items()
     }
     by_res = {res: at(res) for res in set(resolutions.values())}
+    keys_by_res = {res: at(res, "keysum") for res in set(resolutions.values())}
     period = (
         f"{format_month(filt.start_month)} to "
         f"{format_month(pd.Timestamp(filt.start_month) + pd.DateOffset(months=11))}"
@@ -286,7 +288,10 @@ def build_pack(
         counts = by_res[res]
         local = counts.reindex(windows[row.id]).dropna().astype("int64")
         hexes = pd.DataFrame({"h3_cell": local.index.to_numpy(dtype=np.int64)})
-        hexes["count"] = protect_counts(local.reset_index(drop=True), profile)["count"].to_numpy()
+        local_keys = keys_by_res[res].reindex(local.index).to_numpy()
+        hexes["count"] = protect_counts(local.reset_index(drop=True), profile, keys=local_keys)[
+            "count"
+        ].to_numpy()
         inside = site_frame[site_frame["id"].isin(row.site_ids)]
         months = pd.Series(record.by_month or {}, dtype="int64").sort_index()
         cats = pd.Series(record.by_category or {}, dtype="int64").sort_values(ascending=False)

@@ -35,6 +35,7 @@ ROLES: Final[dict[str, str]] = {
 ACTIONS: Final[dict[str, str]] = {
     "view": "see maps, hotspots, sites and assessments",
     "import": "import incident files and district boundaries",
+    "import_records": "import sites, assessments and actions (each row checked for its district)",
     "delete_import": "undo an import batch",
     "export": "export tables, hexes and meeting packs",
     "compute_hotspots": "recompute hotspots and update the register",
@@ -46,6 +47,7 @@ ACTIONS: Final[dict[str, str]] = {
     "manage_users": "add, disable and re-role users",
     "manage_settings": "change the suppression threshold and other settings",
     "view_audit": "read and export the audit trail",
+    "load_samples": "load or regenerate the synthetic samples",
 }
 
 _ALL: Final = frozenset(ROLES)
@@ -57,6 +59,7 @@ _ADMIN: Final = frozenset({"admin"})
 MATRIX: Final[dict[str, frozenset[str]]] = {
     "view": _ALL,
     "import": _CENTRAL,
+    "import_records": _EDITORS,
     "delete_import": _CENTRAL,
     "export": _EDITORS,
     "compute_hotspots": _CENTRAL,
@@ -68,6 +71,7 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
     "manage_users": _ADMIN,
     "manage_settings": _ADMIN,
     "view_audit": _ADMIN,
+    "load_samples": _ADMIN,
 }
 
 #: Actions whose records belong to a district: a district officer may act only in their own.

@@ -13,13 +13,15 @@ import pandas as pd
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from assessments import db, episodes, hotspot_runs, imports, register, site_imports
+from assessments import db, episodes, hotspot_runs, imports, register, site_imports, store
 from assessments.incidents import month_range
 from assessments.models import District, Hotspot, HotspotRun, ImportBatch
+from assessments.permissions import Actor, require
 from assessments.settings import SAMPLES_DIR
+from geo._errors import ConflictError
 from geo.filters import IncidentFilter
 
-__all__ = ["SAMPLE_ACTOR", "load_samples", "load_samples_if_empty"]
+__all__ = ["SAMPLE_ACTOR", "load_samples", "load_samples_if_empty", "real_records"]
 
 
 class _SampleLoader:
@@ -38,9 +40,38 @@ SAMPLE_ACTOR = _SampleLoader()
 SAMPLE_MIN_SAMPLES = 30
 
 
-def load_samples(engine: Engine | None = None) -> dict[str, Any]:
-    """Load districts, incidents, missing episodes, sites, assessments, actions and hotspots."""
+def real_records(engine: Engine) -> dict[str, int]:
+    """Count the records that are not synthetic samples, by table (empty: nothing real held).
+
+    Users are left out here (accounts may exist before samples are loaded); the demo sign-in rule
+    counts them too (:func:`assessments.store.real_records`, the one place that counts).
+    """
+    return {k: n for k, n in store.real_records(engine).items() if k != "users"}
+
+
+def load_samples(engine: Engine | None = None, *, actor: Actor | None = None) -> dict[str, Any]:
+    """Load districts, incidents, missing episodes, sites, assessments, actions and hotspots.
+
+    Only an administrator may load them (``actor``; the start-up loader acts as ``samples``),
+    and never into a store holding real records: samples and real data are never mixed.
+
+    Raises
+    ------
+    PermissionDeniedError
+        ``actor`` is not an administrator.
+    ConflictError
+        The store holds real (non-sample) records.
+    """
     engine = engine or db.get_engine()
+    require(actor or SAMPLE_ACTOR, "load_samples")
+    real = real_records(engine)
+    if real:
+        held = ", ".join(f"{n:,} {name}" for name, n in real.items())
+        msg = (
+            f"the store holds real data ({held}): the synthetic samples are never loaded "
+            "beside it; nothing was loaded"
+        )
+        raise ConflictError(msg)
     actor = SAMPLE_ACTOR
     summary: dict[str, Any] = {}
     districts = imports.import_districts(

@@ -56,6 +56,11 @@ class Settings:
     custom_profile
         An administrator's own disclosure profile, e.g. ``threshold=7,rounding=5,symbol=*``
         (``SAFERPLACES_CUSTOM_PROFILE``, default none).
+    app_database_url
+        PostgreSQL: the URL the app and the commands work through once the schema is current,
+        as a role that owns nothing (``SAFERPLACES_APP_DATABASE_URL``; see ``saferplaces db
+        grant-app``). Migrations always run through ``database_url``, the owner. Default: the
+        same as ``database_url``.
     """
 
     database_url: str
@@ -70,6 +75,12 @@ class Settings:
     oidc_default_role: str = "viewer"
     custom_profile: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    app_database_url: str = ""
+
+    @property
+    def working_url(self) -> str:
+        """The URL the app works through: the app role's when configured, else the owner's."""
+        return self.app_database_url or self.database_url
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,6 +112,7 @@ def get_settings() -> Settings:
         oidc_provider=_env("OIDC_PROVIDER", ""),
         oidc_default_role=_env("OIDC_DEFAULT_ROLE", "viewer"),
         custom_profile=_env("CUSTOM_PROFILE", ""),
+        app_database_url=_env("APP_DATABASE_URL", ""),
     )
 
 

@@ -5,12 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from assessments.models import District, ImportBatch, Incident
+from assessments.models import (
+    Action,
+    Assessment,
+    District,
+    ImportBatch,
+    Incident,
+    Site,
+    User,
+)
+from geo.disclosure import DisclosureProfile, protect_counts, shown_count
 
 __all__ = [
+    "FIRST_ADMIN",
     "data_version",
+    "real_records",
+    "shown_summary",
     "store_has_only_samples",
     "store_summary",
     "store_uses_samples",
@@ -41,27 +54,51 @@ def store_uses_samples(engine: Engine) -> bool:
     return batch is not None or district is not None
 
 
-def store_has_only_samples(engine: Engine) -> bool:
-    """Whether the store holds the synthetic samples and nothing else (the demo may sign in)."""
+#: The administrator ``saferplaces start`` creates on every store, samples or not.
+FIRST_ADMIN = "admin"
+
+
+def real_records(engine: Engine) -> dict[str, int]:
+    """How many records of each kind are not samples (empty when there is none).
+
+    Batches, districts, sites, assessments and actions carry ``is_sample``; a user is real unless
+    it is the demo analyst or the first administrator every store gets.
+    """
+    checks = {
+        "import batches": select(func.count(ImportBatch.id)).where(~ImportBatch.is_sample),
+        "districts": select(func.count(District.id)).where(~District.is_sample),
+        "sites": select(func.count(Site.id)).where(~Site.is_sample),
+        "assessments": select(func.count(Assessment.id)).where(~Assessment.is_sample),
+        "actions": select(func.count(Action.id)).where(~Action.is_sample),
+        "users": select(func.count(User.id)).where(~User.is_demo, User.username != FIRST_ADMIN),
+    }
     with engine.connect() as conn:
-        real_batch = conn.execute(select(ImportBatch.id).where(~ImportBatch.is_sample).limit(1))
-        real_district = conn.execute(select(District.id).where(~District.is_sample).limit(1))
-        if real_batch.first() is not None or real_district.first() is not None:
-            return False
-    return store_uses_samples(engine)
+        counts = {name: int(conn.execute(query).scalar_one()) for name, query in checks.items()}
+    return {name: n for name, n in counts.items() if n}
+
+
+def store_has_only_samples(engine: Engine) -> bool:
+    """Whether every record in the store is a sample (the demo may sign in only then)."""
+    return store_uses_samples(engine) and not real_records(engine)
 
 
 def store_summary(engine: Engine) -> dict[str, Any]:
-    """Summarise the store: incidents by kind, month and district, batches, freshness (SQL)."""
+    """Summarise the store: incidents by kind, month and district, batches, freshness (SQL).
+
+    Raw: each count comes with ``keysum`` (the sum of its records' keys) for
+    :func:`shown_summary`, which is what anyone may see.
+    """
+    keysum = func.coalesce(func.sum(Incident.record_key), 0)
     with engine.connect() as conn:
-        by_kind = {
-            k: int(n)
-            for k, n in conn.execute(select(Incident.kind, func.count()).group_by(Incident.kind))
-        }
+        kinds = conn.execute(
+            select(Incident.kind, func.count(), keysum).group_by(Incident.kind)
+        ).all()
+        by_kind = {k: int(n) for k, n, _ in kinds}
+        by_kind_keysum = {k: int(ks) for k, _, ks in kinds}
         by_month = [
-            {"month": str(m)[:7], "kind": k, "count": int(n)}
-            for m, k, n in conn.execute(
-                select(Incident.month, Incident.kind, func.count())
+            {"month": str(m)[:7], "kind": k, "count": int(n), "keysum": int(ks)}
+            for m, k, n, ks in conn.execute(
+                select(Incident.month, Incident.kind, func.count(), keysum)
                 .group_by(Incident.month, Incident.kind)
                 .order_by(Incident.month, Incident.kind)
             ).all()
@@ -75,9 +112,10 @@ def store_summary(engine: Engine) -> dict[str, Any]:
                 else "outside every district",
                 "kind": k,
                 "count": int(n),
+                "keysum": int(ks),
             }
-            for code, k, n in conn.execute(
-                select(Incident.district_code, Incident.kind, func.count())
+            for code, k, n, ks in conn.execute(
+                select(Incident.district_code, Incident.kind, func.count(), keysum)
                 .group_by(Incident.district_code, Incident.kind)
                 .order_by(Incident.district_code)
             ).all()
@@ -98,7 +136,9 @@ def store_summary(engine: Engine) -> dict[str, Any]:
     age_days = None if latest is None else (dt.date.today() - latest).days
     return {
         "incidents": sum(by_kind.values()),
+        "incidents_keysum": sum(by_kind_keysum.values()),
         "by_kind": by_kind,
+        "by_kind_keysum": by_kind_keysum,
         "by_month": by_month,
         "by_district": by_district,
         "batches": int(batches),
@@ -110,3 +150,38 @@ def store_summary(engine: Engine) -> dict[str, Any]:
         "days_since_latest_month": age_days,
         "samples": store_uses_samples(engine),
     }
+
+
+def shown_summary(summary: dict[str, Any], profile: DisclosureProfile) -> dict[str, Any]:
+    """Return :func:`store_summary` as it may be shown: every incident count protected.
+
+    Totals, kinds, months and districts each go through ``protect_counts`` with their key sums
+    (the cell key method), so Home, ``saferplaces status`` and every other output agree and no
+    exact small total is shown; key sums are dropped. Counts become labels (text).
+    """
+    out = {k: v for k, v in summary.items() if not k.endswith("keysum")}
+    out["incidents"] = shown_count(
+        summary["incidents"], profile, key=summary.get("incidents_keysum", 0)
+    )
+    kinds = list(summary["by_kind"])
+    labels = protect_counts(
+        pd.Series([summary["by_kind"][k] for k in kinds], dtype="int64"),
+        profile,
+        keys=pd.Series([summary["by_kind_keysum"][k] for k in kinds], dtype="int64"),
+    )["label"]
+    out["by_kind"] = dict(zip(kinds, labels, strict=True))
+    for part in ("by_month", "by_district"):
+        rows = summary[part]
+        if not rows:
+            continue
+        frame = pd.DataFrame(rows)
+        shown = protect_counts(frame["count"], profile, keys=frame["keysum"])
+        out[part] = [
+            {**{k: v for k, v in row.items() if k != "keysum"}, "count": label}
+            for row, label in zip(rows, shown["label"], strict=True)
+        ]
+    if summary["last_import"] is not None:
+        stored = summary["last_import"]["stored"]
+        out["last_import"] = {**summary["last_import"], "stored": shown_count(stored, profile)}
+    out["profile"] = profile.describe()
+    return out

@@ -32,7 +32,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     dbsub = dbp.add_subparsers(dest="db_command", metavar="DB_COMMAND")
     dbsub.required = True
     upgrade = dbsub.add_parser("upgrade", help="apply every pending migration")
-    upgrade.set_defaults(func=_upgrade)
+    upgrade.set_defaults(needs="manage_settings", func=_upgrade)
+    grant = dbsub.add_parser(
+        "grant-app",
+        help="PostgreSQL: grant an existing role, which owns nothing, what the app needs",
+        description="Run as the schema's owner (SAFERPLACES_DATABASE_URL). The role may then "
+        "read and write the app's tables but only read and add audit events; point "
+        "SAFERPLACES_APP_DATABASE_URL at it.",
+    )
+    grant.add_argument("role")
+    grant.set_defaults(needs="manage_settings", func=_grant)
 
 
 def _upgrade(_args: argparse.Namespace) -> int:
@@ -40,6 +49,16 @@ def _upgrade(_args: argparse.Namespace) -> int:
 
     db.migrate()
     print(f"database is current: {_safe_url()}")
+    return 0
+
+
+def _grant(args: argparse.Namespace) -> int:
+    from assessments import db
+
+    engine = db.get_engine()
+    db.migrate(engine)
+    for statement in db.grant_app_role(engine, args.role):
+        print(statement)
     return 0
 
 

@@ -67,21 +67,34 @@ def _profile(args: argparse.Namespace) -> DisclosureProfile:
     )
 
 
+def _export_filters(
+    filt: IncidentFilter, profile: DisclosureProfile, res: int
+) -> dict[str, object]:
+    return {
+        "filter": filt.describe() or "all incidents",
+        "profile": profile.name,
+        "resolution": res,
+    }
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the data commands."""
     status = subparsers.add_parser("status", help="what the store holds")
     status.add_argument("--json", action="store_true", help="print JSON")
-    status.set_defaults(func=_status)
+    status.add_argument(
+        "--profile", choices=["internal", "publication", "custom"], default="internal"
+    )
+    status.set_defaults(needs="view", func=_status)
 
     smp = subparsers.add_parser("samples", help="make or load the synthetic samples")
     ssub = smp.add_subparsers(dest="samples_command", metavar="SAMPLES_COMMAND")
     ssub.required = True
     make = ssub.add_parser("make", help="regenerate the sample files (seeded)")
     make.add_argument("--out", type=Path, help="folder (default: data/samples)")
-    make.set_defaults(func=_samples_make)
+    make.set_defaults(needs="load_samples", func=_samples_make)
     load = ssub.add_parser("load", help="load the samples into the store")
     load.add_argument("--json", action="store_true", help="print JSON")
-    load.set_defaults(func=_samples_load)
+    load.set_defaults(needs="load_samples", func=_samples_load)
 
     hexes = subparsers.add_parser(
         "hexes", help="write suppressed hexagon counts (as the map shows them)"
@@ -93,7 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--profile", choices=["internal", "publication", "custom"], default="internal"
     )
     hexes.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    hexes.set_defaults(func=_hexes)
+    hexes.set_defaults(needs="export", func=_hexes)
 
     for kind in ("sites", "assessments", "actions"):
         parser = subparsers.add_parser(kind, help=f"import or export {kind} (CSV/XLSX)")
@@ -103,13 +116,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         imp.add_argument("path", type=Path)
         imp.add_argument("--sheet")
         imp.add_argument("--json", action="store_true", help="print JSON")
-        imp.set_defaults(func=_records_import, loader=f"import_{kind}")
+        imp.set_defaults(needs="import_records", func=_records_import, loader=f"import_{kind}")
         exp = sub.add_parser("export", help="export sites, assessments and actions")
         exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         exp.add_argument(
             "--out", type=Path, required=True, help="folder (csv: one file per table) or .xlsx file"
         )
-        exp.set_defaults(func=_records_export)
+        exp.set_defaults(needs="export", func=_records_export)
+        if kind == "assessments":
+            review = sub.add_parser(
+                "review",
+                help="mark a submitted assessment reviewed (never by its own author; use --user)",
+            )
+            review.add_argument("id", type=int, help="the assessment's number")
+            review.add_argument("--json", action="store_true", help="print JSON")
+            # Reviewing is a district-scoped right: the service checks it against the
+            # assessment's own district (and refuses its author), which only it can see.
+            review.set_defaults(needs="view", func=_review)
 
     pack = subparsers.add_parser("pack", help="write a strategy meeting pack (PDF or XLSX)")
     pack.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="meeting date")
@@ -122,29 +145,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--profile", choices=["internal", "publication", "custom"], default="internal"
     )
     pack.add_argument("--out", type=Path, required=True)
-    pack.set_defaults(func=_pack)
+    pack.set_defaults(needs="export", func=_pack)
 
     cov = subparsers.add_parser("coverage", help="hotspots with their assessment coverage")
     cov.add_argument("--profile", choices=["internal", "publication", "custom"], default="internal")
     cov.add_argument("--json", action="store_true", help="print JSON")
-    cov.set_defaults(func=_coverage)
+    cov.set_defaults(needs="view", func=_coverage)
 
 
 def _status(args: argparse.Namespace) -> int:
     from assessments import store
 
-    summary = store.store_summary(store_engine())
+    # Every incident count protected (cell key method), as on the Home page.
+    summary = store.shown_summary(store.store_summary(store_engine()), _profile(args))
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
     print(
-        f"incidents: {summary['incidents']:,} in {summary['batches']} batches"
+        f"incidents: {summary['incidents']} in {summary['batches']} batches"
         + (" (SYNTHETIC samples)" if summary["samples"] else "")
     )
     from geo.labels import kind_label
 
     for kind, n in summary["by_kind"].items():
-        print(f"  {kind_label(kind).split(' (')[0]:<14} {n:>9,}")
+        print(f"  {kind_label(kind).split(' (')[0]:<14} {n:>12}")
     print(f"districts: {len(summary['districts'])}; latest month: {summary['latest_month']}")
     return 0
 
@@ -167,7 +191,8 @@ def _samples_make(args: argparse.Namespace) -> int:
 def _samples_load(args: argparse.Namespace) -> int:
     from assessments import samples
 
-    summary = samples.load_samples(store_engine())
+    engine = store_engine()
+    summary = samples.load_samples(engine, actor=resolve_actor(args, engine))
     print(json.dumps(summary, default=str) if args.json else "loaded the synthetic samples")
     return 0
 
@@ -176,16 +201,19 @@ def _hexes(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from assessments import maps
+    from assessments.exports import export_table, record_export
     from geo.cells import cell_to_str
     from geo.disclosure import effective_resolution, protect_counts
-    from geo.export import to_safe_csv
 
     engine = store_engine()
+    actor = resolve_actor(args, engine)
     profile = _profile(args)
     filt = _filter(args)
     res, note = effective_resolution(args.res, filt.kinds, profile)
     raw = maps.count_cells(engine, filt, res=res)
-    protected = pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], profile)], axis=1)
+    protected = pd.concat(
+        [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
+    )
     if note:
         print(f"note: {note}", file=sys.stderr)
     if args.format == "geojson":
@@ -201,17 +229,37 @@ def _hexes(args: argparse.Namespace) -> int:
             feature["properties"]["suppressed"] = feature["properties"]["count"] is None
         text = json.dumps(data)
         payload = text.encode()
+        from sqlalchemy.orm import Session
+
+        with Session(engine) as session, session.begin():
+            record_export(
+                session,
+                actor=actor,
+                what="hexes",
+                rows=len(protected),
+                filters=_export_filters(filt, profile, res),
+                fmt="geojson",
+            )
     else:
         table = pd.DataFrame(
             {
                 "cell": [cell_to_str(c) for c in protected["h3_cell"]],
-                "count": protected["count"],
+                # A suppressed cell reads as the profile's symbol (``c`` for publication).
+                "count": protected["count"]
+                .astype(object)
+                .where(~protected["suppressed"], profile.symbol or ""),
                 "suppressed": protected["suppressed"],
             }
         )
         table["resolution"] = res
         table["profile"] = profile.name
-        payload = to_safe_csv(table)
+        payload = export_table(
+            engine,
+            table,
+            actor=actor,
+            what="hexes",
+            filters=_export_filters(filt, profile, res),
+        )
     if args.out:
         args.out.write_bytes(payload)
     else:
@@ -233,6 +281,26 @@ def _records_import(args: argparse.Namespace) -> int:
         )
         for line, reason in report.rejects:
             print(f"  line {line}: {reason}")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from assessments import site_assessments as records
+
+    engine = store_engine()
+    actor = resolve_actor(args, engine)
+    with Session(engine) as session, session.begin():
+        current = records.get_assessment(session, args.id)
+        done = records.review_assessment(
+            session, actor=actor, assessment_id=args.id, expected_version=current.version
+        )
+        result = {"id": done.id, "status": done.status, "reviewed_by": done.reviewed_by}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"assessment {result['id']} reviewed by {result['reviewed_by']}")
     return 0
 
 

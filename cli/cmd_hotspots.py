@@ -51,12 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--min-samples", type=int, default=_MIN_SAMPLES, help="incidents that make a core point"
     )
     compute.add_argument("--json", action="store_true", help="print JSON")
-    compute.set_defaults(func=_compute)
+    compute.set_defaults(needs="compute_hotspots", func=_compute)
     lst = hsub.add_parser("list", help="list the register, with each hotspot's scope")
     lst.add_argument("--active", action="store_true", help="currently active hotspots only")
     lst.add_argument("--profile", choices=["internal", "publication", "custom"], default="internal")
     lst.add_argument("--json", action="store_true", help="print JSON")
-    lst.set_defaults(func=_list)
+    lst.set_defaults(needs="view", func=_list)
 
 
 def _compute(args: argparse.Namespace) -> int:

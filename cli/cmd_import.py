@@ -63,23 +63,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="write every rejected row (file, line, reason) to this CSV",
     )
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
-    imp.set_defaults(func=_import)
+    imp.set_defaults(needs="import", func=_import)
 
     batches = subparsers.add_parser("batches", help="list, inspect or undo import batches")
     bsub = batches.add_subparsers(dest="batches_command", metavar="BATCHES_COMMAND")
     bsub.required = True
     blist = bsub.add_parser("list", help="list import batches, newest first")
     blist.add_argument("--json", action="store_true", help="print JSON")
-    blist.set_defaults(func=_batches_list)
+    blist.set_defaults(needs="view", func=_batches_list)
     brej = bsub.add_parser("rejects", help="write a batch's rejected rows as CSV")
     brej.add_argument("batch_id", type=int)
     brej.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    brej.set_defaults(func=_batches_rejects)
+    brej.set_defaults(needs="import", func=_batches_rejects)
     bdel = bsub.add_parser("delete", help="undo an import: delete a batch and its rows")
     bdel.add_argument("batch_id", type=int)
     bdel.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     bdel.add_argument("--json", action="store_true", help="print JSON")
-    bdel.set_defaults(func=_batches_delete)
+    bdel.set_defaults(needs="delete_import", func=_batches_delete)
 
     districts = subparsers.add_parser("districts", help="import or list district boundaries")
     dsub = districts.add_subparsers(dest="districts_command", metavar="DISTRICTS_COMMAND")
@@ -96,10 +96,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="import only these codes (repeatable)",
     )
     dimp.add_argument("--json", action="store_true", help="print JSON")
-    dimp.set_defaults(func=_districts_import)
+    dimp.set_defaults(needs="import", func=_districts_import)
     dlist = dsub.add_parser("list", help="list stored districts")
     dlist.add_argument("--json", action="store_true", help="print JSON")
-    dlist.set_defaults(func=_districts_list)
+    dlist.set_defaults(needs="view", func=_districts_list)
 
     mappings = subparsers.add_parser("mappings", help="save and list column mappings")
     msub = mappings.add_subparsers(dest="mappings_command", metavar="MAPPINGS_COMMAND")
@@ -108,10 +108,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     msave.add_argument("name")
     msave.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN")
     msave.add_argument("--drop", action="append", default=[], metavar="COLUMN")
-    msave.set_defaults(func=_mappings_save)
+    msave.set_defaults(needs="import", func=_mappings_save)
     mlist = msub.add_parser("list", help="list saved mappings")
     mlist.add_argument("--json", action="store_true", help="print JSON")
-    mlist.set_defaults(func=_mappings_list)
+    mlist.set_defaults(needs="view", func=_mappings_list)
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
@@ -245,9 +245,17 @@ def _batches_list(args: argparse.Namespace) -> int:
 
 def _batches_rejects(args: argparse.Namespace) -> int:
     from assessments import imports
-    from geo.export import to_safe_csv
+    from assessments.exports import export_table
 
-    data = to_safe_csv(imports.batch_rejects(store_engine(), args.batch_id))
+    engine = store_engine()
+    data = export_table(
+        engine,
+        imports.batch_rejects(engine, args.batch_id),
+        actor=resolve_actor(args, engine),
+        what="import_rejects",
+        filters={"batch_id": args.batch_id},
+        needs="import",
+    )
     if args.out:
         args.out.write_bytes(data)
     else:

@@ -30,24 +30,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add.add_argument("--display-name", default="")
     add.add_argument("--json", action="store_true", help="print JSON")
-    add.set_defaults(func=_add)
+    add.set_defaults(needs="manage_users", func=_add)
 
     lst = sub.add_parser("list", help="list users with role, districts and state")
     lst.add_argument("--json", action="store_true", help="print JSON")
-    lst.set_defaults(func=_list)
+    lst.set_defaults(needs="manage_users", func=_list)
 
     for name, active in (("disable", False), ("enable", True)):
         cmd = sub.add_parser(name, help=f"{name} a user (users are never deleted)")
         cmd.add_argument("username")
         cmd.add_argument("--json", action="store_true", help="print JSON")
-        cmd.set_defaults(func=_set_active, active=active)
+        cmd.set_defaults(needs="manage_users", func=_set_active, active=active)
 
     role = sub.add_parser("set-role", help="change a user's role and districts")
     role.add_argument("username")
     role.add_argument("role", choices=list(ROLES))
     role.add_argument("--district", action="append", default=[], metavar="CODE")
     role.add_argument("--json", action="store_true", help="print JSON")
-    role.set_defaults(func=_set_role)
+    role.set_defaults(needs="manage_users", func=_set_role)
 
 
 def _row(user: object) -> dict[str, object]:

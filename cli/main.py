@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "cli.cmd_hotspots",
     "cli.cmd_performance",
     "cli.cmd_users",
+    "cli.cmd_audit",
 ]
 
 
@@ -41,8 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--user",
         metavar="NAME",
-        help="act as this account (password from SAFERPLACES_PASSWORD or asked for); "
-        "default: the local operator 'cli', with administrator rights",
+        help="act as this account (password from SAFERPLACES_PASSWORD or asked for); every "
+        "command then checks that account's role; default: the local operator 'cli', with "
+        "administrator rights",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
@@ -55,9 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from cli.identity import authorise
     from geo._errors import ConflictError, InputError, PermissionDeniedError
 
     try:
+        authorise(args)
         return int(args.func(args) or 0)
     except (InputError, ConflictError, PermissionDeniedError) as exc:
         if getattr(args, "json", False):

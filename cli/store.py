@@ -18,8 +18,10 @@ def store_engine(*, migrate: bool = True) -> Engine:
     (``assessments.db.migrate``).
     """
     from assessments import db
+    from assessments.settings import get_settings
 
+    settings = get_settings()
     engine = db.get_engine()
     if migrate:
-        db.migrate(engine)
-    return engine
+        db.migrate(engine)  # as the schema's owner
+    return db.get_engine(settings.working_url)  # as the app's role when one is configured

@@ -16,9 +16,17 @@ class InputError(ValueError):
 class PersonalDataError(InputError):
     """A file holds data that looks personal (names, dates of birth, addresses, narratives...)."""
 
-    def __init__(self, message: str, *, columns: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        columns: list[str] | None = None,
+        rows: list[tuple[int, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.columns = list(columns or [])
+        #: Every refused line with its reason (line, reason), for the per-row report.
+        self.rows = list(rows or [])
 
 
 class ConflictError(RuntimeError):

@@ -4,10 +4,20 @@ Rules (also in the README):
 
 1. **Small counts.** A count from 1 to ``threshold - 1`` is never shown: it reads "fewer than N"
    (or the profile's symbol, ``c`` for publication). Zero is shown as 0.
-2. **Rounding against differencing.** Every count that is shown is rounded to the nearest
-   ``rounding`` (5 by default). Subtracting two shown numbers (a district total minus its visible
-   cells, or one filter from an overlapping one) then leaves at least ±4 of doubt, so a small
-   count can never be worked out exactly.
+2. **Cell key perturbation** (the ABS TableBuilder / ONS Census 2021 cell key method). Every
+   stored incident carries a fixed random *record key* (0-255, set at import, never shown). A
+   count comes with the sum of its records' keys; its *cell key* is that sum modulo 256, and the
+   count shown is ``count + PTABLE[min(count, cap), cell key]`` (:func:`ptable`). The same set of
+   records always gets the same noise however the question is phrased (a union of months, of
+   categories, a parent hexagon), so repeating or overlapping queries does not average it away,
+   and a difference of two shown counts carries the noise of both. The noise is unbiased and
+   bounded (``MAX_PERTURBATION``, 3), its expected absolute size ``expected_abs_error()`` (0.84).
+   Suppression applies to the perturbed count: a count of ``threshold`` or more that the noise
+   takes below the threshold is suppressed too, so "fewer than 5" hides any true count from 1 to
+   ``threshold + 2``. Suppressing on the true count alone leaks: four categories each "fewer than
+   5" whose union is "fewer than 5" must each hold exactly 1 (the adversary tests found this).
+   Counts that have no record keys behind them (a hotspot's incidents from the register) are
+   suppressed on the true count and rounded to the nearest ``rounding`` instead.
 3. **Complementary suppression.** Within a group whose total is shown elsewhere (a district), a
    lone suppressed cell is joined by the next-smallest cell, so no total minus visible cells
    isolates it.
@@ -21,6 +31,7 @@ Profiles: ``internal`` (threshold from settings, default 5, never below 3) and `
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -31,13 +42,21 @@ from geo.schema import SENSITIVE_KINDS
 
 __all__ = [
     "INTERNAL",
+    "KEY_RANGE",
+    "MAX_PERTURBATION",
+    "PTABLE_CAP",
     "PUBLICATION",
     "DisclosureProfile",
+    "cell_keys",
     "effective_resolution",
+    "expected_abs_error",
     "get_profile",
+    "new_record_keys",
     "parse_profile",
+    "perturb",
     "protect_counts",
     "protect_outcomes",
+    "ptable",
     "shown_count",
 ]
 
@@ -68,13 +87,12 @@ class DisclosureProfile:
 
     def describe(self) -> str:
         """One line for legends, captions and export headers."""
-        rounding = (
-            f"; other counts rounded to the nearest {self.rounding}" if self.rounding > 1 else ""
-        )
+        rounding = f"; or rounded to {self.rounding}" if self.rounding > 1 else ""
         return (
             f"{self.name} disclosure profile: counts below {self.threshold} shown as "
-            f"'{self.suppressed_label}'{rounding}; missing-from locations no finer than "
-            f"H3 resolution {self.coarse_res}"
+            f"'{self.suppressed_label}', other counts perturbed by at most ±{MAX_PERTURBATION} "
+            f"(cell key method: mean change about 0.8, the same for the same records{rounding}); "
+            f"missing-from locations no finer than H3 resolution {self.coarse_res}"
         )
 
 
@@ -127,26 +145,113 @@ def _round(values: np.ndarray, base: int) -> np.ndarray:
     return (np.floor(values / base + 0.5) * base).astype(np.int64)
 
 
-def shown_count(count: int | None, profile: DisclosureProfile = INTERNAL) -> str:
-    """Return a single count as it may be shown.
+#: Record keys and cell keys run from 0 to ``KEY_RANGE - 1``.
+KEY_RANGE: Final = 256
+#: Counts from this value up share the last row of the perturbation table.
+PTABLE_CAP: Final = 50
+#: The largest change the perturbation makes to a count (either way).
+MAX_PERTURBATION: Final = 3
+#: Probability of each perturbation -3..+3 for a count far from the threshold (ONS-like shape:
+#: most counts move by 0 or 1, rarely by 3; the rare extremes are what an intersecting adversary
+#: would need, twice over, to pin a small count down).
+_NOISE: Final = {-3: 0.02, -2: 0.08, -1: 0.20, 0: 0.40, 1: 0.20, 2: 0.08, 3: 0.02}
+#: Fixes the arrangement of each table row (public: the secrecy lies in the record keys).
+_PTABLE_SEED: Final = 20261201
+
+
+def new_record_keys(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Draw ``n`` record keys, uniform on 0..255 (at import; stored, never shown or exported)."""
+    rng = rng or np.random.default_rng()
+    return rng.integers(0, KEY_RANGE, size=n, dtype=np.int64)
+
+
+def cell_keys(key_sums: pd.Series | np.ndarray) -> np.ndarray:
+    """Cell keys from sums of record keys (``SUM(record_key)`` next to ``COUNT(*)``)."""
+    return np.asarray(pd.Series(key_sums).fillna(0), dtype=np.int64) % KEY_RANGE
+
+
+def _row_slots(count: int, threshold: int) -> np.ndarray:
+    """Return the 256 perturbations of one table row, sorted (largest-remainder apportionment)."""
+    del count, threshold  # every row from the threshold up has the same shape (own order)
+    values = np.array(list(_NOISE))
+    weights = np.array([_NOISE[int(v)] for v in values])
+    exact = weights / weights.sum() * KEY_RANGE
+    slots = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - slots), kind="stable")
+    slots[order[: KEY_RANGE - int(slots.sum())]] += 1
+    return np.repeat(values, slots)
+
+
+@lru_cache(maxsize=8)
+def ptable(threshold: int = 5) -> np.ndarray:
+    """Return the perturbation table for a threshold: ``table[min(count, PTABLE_CAP), key]``.
+
+    Row 0 and rows 1 to ``threshold - 1`` hold 0 (zero is shown as 0; small counts are
+    suppressed, whatever their key). From the threshold up, each row holds the perturbations
+    -3..+3 in the proportions of ``_NOISE`` (unbiased), each row in its own fixed shuffled order
+    so that two counts differing by a record of key 0 still get unrelated noise. A count the
+    noise takes below the threshold is suppressed by :func:`protect_counts`.
+
+    Examples
+    --------
+    >>> table = ptable(5)
+    >>> table.shape, int(abs(table).max()), int(table[4].any())
+    ((51, 256), 3, 0)
+    >>> sorted(set(table[5].tolist())) == sorted(set(table[40].tolist())) == list(range(-3, 4))
+    True
+    """
+    rng = np.random.default_rng([_PTABLE_SEED, threshold])
+    table = np.zeros((PTABLE_CAP + 1, KEY_RANGE), dtype=np.int64)
+    for count in range(threshold, PTABLE_CAP + 1):
+        table[count] = rng.permutation(_row_slots(count, threshold))
+    table.setflags(write=False)
+    return table
+
+
+def expected_abs_error(threshold: int = 5, count: int = PTABLE_CAP) -> float:
+    """Mean absolute perturbation of a count (over cell keys): about 0.84 away from the threshold.
+
+    Examples
+    --------
+    >>> round(expected_abs_error(), 2)
+    0.84
+    """
+    return float(np.abs(ptable(threshold)[min(count, PTABLE_CAP)]).mean())
+
+
+def perturb(counts: np.ndarray, keys: np.ndarray, threshold: int = 5) -> np.ndarray:
+    """Add the table's perturbation to counts of ``threshold`` or more (others unchanged)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    rows = np.minimum(counts, PTABLE_CAP)
+    noise = ptable(threshold)[rows, cell_keys(keys)]
+    return np.where(counts >= threshold, counts + noise, counts)
+
+
+def shown_count(
+    count: int | None, profile: DisclosureProfile = INTERNAL, *, key: int | None = None
+) -> str:
+    """Return a single count as it may be shown (``key``: the sum of its records' keys).
+
+    Without a key the count is rounded to the profile's ``rounding``.
 
     Examples
     --------
     >>> shown_count(3), shown_count(0), shown_count(12), shown_count(7, PUBLICATION)
     ('fewer than 5', '0', '10', 'c')
+    >>> shown_count(40, key=1000) == str(40 + int(ptable(5)[40, 1000 % 256]))
+    True
     """
     if count is None or pd.isna(count):
         return profile.not_applicable
-    count = int(count)
-    if 0 < count < profile.threshold:
-        return profile.suppressed_label
-    return str(int(_round(np.array([count]), profile.rounding)[0]))
+    keys = None if key is None else pd.Series([key])
+    return str(protect_counts(pd.Series([int(count)]), profile, keys=keys)["label"].iloc[0])
 
 
 def protect_counts(
     counts: pd.Series,
     profile: DisclosureProfile = INTERNAL,
     *,
+    keys: pd.Series | np.ndarray | None = None,
     groups: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Protect a column of counts: ``count`` (shown, or missing), ``suppressed``, ``label``.
@@ -157,6 +262,11 @@ def protect_counts(
         True counts (integers).
     profile
         The disclosure profile.
+    keys
+        The sum of the record keys behind each count (``SUM(record_key)`` computed in the same
+        ``GROUP BY`` as the count; sums add up when counts are added). With keys, each count of
+        ``threshold`` or more is perturbed by the cell key method and suppressed when the
+        perturbed count is below the threshold; without, it is rounded.
     groups
         Optional group of each count (e.g. its district) whose total is shown elsewhere: a lone
         suppressed count in a group is joined by the group's next-smallest count.
@@ -164,16 +274,25 @@ def protect_counts(
     Returns
     -------
     pandas.DataFrame
-        Aligned to ``counts``: ``count`` (nullable integer: the rounded value, missing when
+        Aligned to ``counts``: ``count`` (nullable integer: the value shown, missing when
         suppressed), ``suppressed`` (bool), ``label`` (text to display).
 
     Examples
     --------
     >>> protect_counts(pd.Series([2, 7, 40, 0]))["label"].tolist()
     ['fewer than 5', '5', '40', '0']
+    >>> table = ptable(5)
+    >>> shown = protect_counts(pd.Series([2, 40, 90]), keys=pd.Series([9, 300, 77]))["count"]
+    >>> shown.tolist() == [pd.NA, 40 + table[40, 44], 90 + table[50, 77]]
+    True
     """
     values = counts.fillna(0).astype("int64").to_numpy()
-    suppressed = (values > 0) & (values < profile.threshold)
+    if keys is None:
+        rounded = _round(values, profile.rounding)
+        suppressed = (values > 0) & (values < profile.threshold)
+    else:  # suppressed on the perturbed count: see rule 2 in the module's docstring
+        rounded = perturb(values, np.asarray(keys, dtype=np.int64), profile.threshold)
+        suppressed = (values > 0) & (rounded < profile.threshold)
     if groups is not None:
         frame = pd.DataFrame({"v": values, "s": suppressed, "g": groups.to_numpy()})
         lonely = frame.groupby("g")["s"].transform("sum") == 1
@@ -181,7 +300,6 @@ def protect_counts(
             members = frame[(frame["g"] == group) & ~frame["s"] & (frame["v"] > 0)]
             if not members.empty:
                 suppressed[members["v"].idxmin()] = True
-    rounded = _round(values, profile.rounding)
     shown = pd.array(np.where(suppressed, 0, rounded), dtype="Int64")
     shown[suppressed] = pd.NA
     labels = np.where(suppressed, profile.suppressed_label, rounded.astype(str))

@@ -15,7 +15,13 @@ from typing import TypeVar
 import geopandas as gpd
 import pandas as pd
 
-from geo.ingest.normalise import FIELDS, REASONS, IncidentNormaliser, guess_mapping
+from geo.ingest.normalise import (
+    FIELDS,
+    REASONS,
+    IncidentNormaliser,
+    guess_mapping,
+    hash_reference,
+)
 from geo.ingest.personal import Finding, check_headers, check_values
 from geo.ingest.read import POLICE_UK_COLUMNS, Source, TableReader, expand_sources, open_table
 
@@ -32,6 +38,7 @@ __all__ = [
     "check_values",
     "expand_sources",
     "guess_mapping",
+    "hash_reference",
     "open_table",
     "prefetched",
     "read_incidents",
@@ -63,6 +70,7 @@ def read_incidents(
     districts: gpd.GeoDataFrame | None = None,
     only_districts: frozenset[str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    ref_key: bytes | None = None,
 ) -> tuple[TableReader, Iterator[Chunk]]:
     r"""Open ``source`` and return its reader and an iterator of normalised chunks.
 
@@ -90,6 +98,7 @@ def read_incidents(
         drop=drop,
         districts=districts,
         only_districts=only_districts,
+        ref_key=ref_key,
     )
 
     def chunks() -> Iterator[Chunk]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field
 from typing import Final
@@ -24,7 +25,13 @@ from pyproj import Transformer
 
 from geo._errors import InputError, PersonalDataError
 from geo.cells import points_to_cells
-from geo.ingest.personal import Finding, check_headers, check_values, normalise_header
+from geo.ingest.personal import (
+    PLACE_HEADERS,
+    Finding,
+    check_headers,
+    check_values,
+    normalise_header,
+)
 from geo.ingest.read import POLICE_UK_COLUMNS
 from geo.schema import (
     AGE_BANDS,
@@ -36,7 +43,16 @@ from geo.schema import (
     normalise_flags,
 )
 
-__all__ = ["FIELDS", "REASONS", "IncidentNormaliser", "check_coordinates", "guess_mapping"]
+__all__ = [
+    "FIELDS",
+    "REASONS",
+    "IncidentNormaliser",
+    "SeenCounts",
+    "check_coordinates",
+    "guess_mapping",
+    "hash_reference",
+    "row_keys",
+]
 
 #: Fields a file can provide, with the column names (normalised) recognised for each.
 FIELDS: Final[dict[str, tuple[str, ...]]] = {
@@ -99,6 +115,8 @@ REASONS: Final[dict[str, str]] = {
     "no_month": "no month or date",
     "bad_month": "unknown month or date",
     "future": "month in the future",
+    "early": "month before 2000",
+    "date_not_in_month": "date not in the month",
     "no_category": "no category",
     "long_category": "category too long (looks like free text)",
     "bad_kind": "unknown kind",
@@ -128,6 +146,10 @@ _CATEGORY_ALIASES: Final = {
     "missing": "Missing episode",
 }
 _DEFAULT_CATEGORY: Final = {"missing_from": "Missing episode", "found_at": "Missing episode"}
+#: Months before this are refused (police.uk starts in 2010; partners' records in the 2000s).
+_EARLIEST_MONTH: Final = pd.Timestamp("2000-01-01")
+#: A date this many years before its row's month is a date of birth, not the incident's date.
+_BIRTH_YEARS: Final = 2
 _BNG_TO_WGS: Final = Transformer.from_crs(27700, 4326, always_xy=True)
 
 
@@ -193,6 +215,9 @@ class IncidentNormaliser:
         Reject points outside these district codes.
     today
         For the "month in the future" check.
+    ref_key
+        The per-install secret: a partner's reference (``ref``, police.uk's ``Crime ID``) is
+        stored only as its HMAC-SHA-256 under this key. Without a key no reference is stored.
     """
 
     columns: list[str]
@@ -203,11 +228,11 @@ class IncidentNormaliser:
     districts: gpd.GeoDataFrame | None = None
     only_districts: frozenset[str] | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    ref_key: bytes | None = field(default=None, repr=False)
     fields: dict[str, str] = field(init=False)
-    _seen: _SeenCounts = field(init=False)
+    _seen: SeenCounts = field(init=False)
     _checked_coordinates: bool = field(init=False, default=False)
-    _value_columns: list[str] = field(init=False)
-    _narrative_columns: list[str] = field(init=False)
+    _value_columns: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         unknown_drops = sorted(set(self.drop) - set(self.columns))
@@ -235,26 +260,51 @@ class IncidentNormaliser:
         mapped = set(self.fields.values())
         # Headers first: refused before a single row is read.
         findings = check_headers(
-            [c for c in kept if c not in mapped or c == self.fields.get("ref")], allowed=safe
+            [c for c in kept if c not in mapped or c not in self._located_columns()],
+            allowed=safe,
         )
         date_column = self.fields.get("date")
         if date_column and "birth" in normalise_header(date_column):
             findings.append(Finding(date_column, "a date of birth"))
         if findings:
             raise _personal_error(findings)
-        self._value_columns = [
-            c
-            for c in kept
-            if c not in safe
-            and c
-            not in {
-                self.fields.get(k)
-                for k in ("latitude", "longitude", "easting", "northing", "month", "date", "hour")
-            }
-        ]
-        self._narrative_columns = [c for c in kept if c not in mapped]
+        # Values next: every text column is checked, whatever it is called (police.uk's too),
+        # except those parsed as coordinates, months, dates, hours or checked against a list.
+        structured = {
+            self.fields.get(k)
+            for k in (
+                "latitude",
+                "longitude",
+                "easting",
+                "northing",
+                "month",
+                "date",
+                "hour",
+                "age_band",
+                "flags",
+                "kind",
+            )
+        }
+        roles: dict[str, str] = {}
+        for column in kept:
+            if column in structured:
+                continue
+            if column == self.fields.get("category"):
+                roles[column] = "category"
+            elif column == self.fields.get("ref"):
+                roles[column] = "ref"
+            elif normalise_header(column) in PLACE_HEADERS:
+                roles[column] = "place"
+            else:
+                roles[column] = "text"
+        self._value_columns = roles
         self._require_fields()
-        self._seen = _SeenCounts()
+        self._seen = SeenCounts()
+
+    def _located_columns(self) -> set[str]:
+        """Columns mapped to coordinates, months and hours: their names say nothing personal."""
+        keys = ("latitude", "longitude", "easting", "northing", "month", "hour")
+        return {self.fields[k] for k in keys if k in self.fields}
 
     @property
     def wanted_columns(self) -> list[str]:
@@ -295,12 +345,7 @@ class IncidentNormaliser:
         chunk = chunk.reset_index(drop=True)
         lines = np.arange(len(chunk), dtype=np.int64) + first_line
         if self._value_columns:
-            findings = check_values(
-                chunk,
-                columns=self._value_columns,
-                first_line=first_line,
-                narrative_columns=self._narrative_columns,
-            )
+            findings = check_values(chunk, columns=self._value_columns, first_line=first_line)
             if findings:
                 raise _personal_error(findings)
         f = self.fields
@@ -331,24 +376,31 @@ class IncidentNormaliser:
             off = ~((lat >= lat_min) & (lat <= lat_max) & (lon >= lon_min) & (lon <= lon_max))
         reject(off, "off_map")
 
-        # Month and date.
+        # Month and date. A month column is the incident's month; a date must fall in it. A date
+        # before 2000, or years before the month, is a date of birth: the file is refused.
         date = pd.Series(pd.NaT, index=chunk.index, dtype="datetime64[s]")
         month = pd.Series(pd.NaT, index=chunk.index, dtype="datetime64[s]")
         present = pd.Series(False, index=chunk.index)
+        if "month" in f:
+            text = chunk[f["month"]].astype("string").str.strip()
+            month = _parse_months(text).astype("datetime64[s]")
+            present |= text.notna() & (text != "")
         if "date" in f:
             text = chunk[f["date"]].astype("string").str.strip()
             date = _parse_dates(text)
+            self._check_births(date, month if "month" in f else None, first_line)
             present |= text.notna() & (text != "")
-            month = date.dt.to_period("M").dt.to_timestamp()
-        if "month" in f:
-            text = chunk[f["month"]].astype("string").str.strip()
-            parsed = _parse_months(text).astype("datetime64[s]")
-            month = month.astype("datetime64[s]").where(month.notna(), parsed)
-            present |= text.notna() & (text != "")
+            date_month = date.dt.to_period("M").dt.to_timestamp().astype("datetime64[s]")
+            if "month" in f:
+                reject(date.notna() & month.notna() & (date_month != month), "date_not_in_month")
+                month = month.where(month.notna(), date_month)
+            else:
+                month = date_month
         reject(~present, "no_month")
         reject(month.isna(), "bad_month")
         this_month = pd.Timestamp(self.today).to_period("M").to_timestamp()
         reject(month > this_month, "future")
+        reject(month < _EARLIEST_MONTH, "early")
 
         # Category.
         if "category" in f:
@@ -435,29 +487,35 @@ class IncidentNormaliser:
             return
         self._checked_coordinates = check_coordinates(x, y)
 
+    def _check_births(self, date: pd.Series, month: pd.Series | None, first_line: int) -> None:
+        """Refuse the file if its date column holds dates of birth."""
+        births = date < _EARLIEST_MONTH
+        if month is not None:
+            births |= date < (month - pd.DateOffset(years=_BIRTH_YEARS))
+        births = births.fillna(False).to_numpy(dtype=bool)
+        if births.any():
+            lines = tuple(int(i) + first_line for i in np.flatnonzero(births)[:1000])
+            years = (
+                f", or more than {_BIRTH_YEARS} years before the month" if month is not None else ""
+            )
+            what = f"dates of birth (dates before 2000{years})"
+            raise _personal_error([Finding(self.fields["date"], what, lines)])
+
     def _source_refs(self, chunk: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
-        if "ref" not in self.fields:
+        if "ref" not in self.fields or self.ref_key is None:
             return np.full(int(ok.sum()), None, dtype=object)
         refs = chunk[self.fields["ref"]].astype("string").str.strip()[ok]
-        if self.fmt == "police_uk":  # police.uk's Crime ID is already a public one-way hash
-            return refs.where(refs.notna() & (refs != ""), None).to_numpy(dtype=object)
-        return refs.map(
-            lambda v: hashlib.sha256(v.encode()).hexdigest()[:40] if v else None, na_action="ignore"
-        ).to_numpy(dtype=object)
+        key = self.ref_key
+        keyed = {
+            u: hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()
+            for u in refs.dropna().unique().tolist()
+            if u
+        }
+        hashed = refs.astype(object).map(keyed)
+        return hashed.where(hashed.notna(), None).to_numpy(dtype=object)
 
     def _row_keys(self, valid: pd.DataFrame) -> np.ndarray:
-        """Return a 64-bit fingerprint per row; identical rows get distinct occurrences."""
-        if valid.empty:
-            return np.empty(0, dtype=np.int64)
-        # Each field hashed as its text (NA as ""): keys must not change between versions.
-        fields = {name: valid[name] for name in ("kind", "category", "month", "date", "source_ref")}
-        fields |= {"lat": valid["lat"].round(6), "lon": valid["lon"].round(6)}
-        parts = pd.DataFrame({name: _hashable_text(values) for name, values in fields.items()})
-        base = pd.util.hash_pandas_object(parts, index=False).to_numpy()
-        occurrence = pd.Series(base).groupby(base).cumcount().to_numpy(dtype=np.uint64)
-        occurrence += self._seen.count_and_add(base)
-        mixed = pd.util.hash_array(base ^ (occurrence * np.uint64(0x9E3779B97F4A7C15)))
-        return mixed.view(np.int64)
+        return row_keys(valid, self._seen)
 
 
 def check_coordinates(x: pd.Series, y: pd.Series, *, what: str = "latitude/longitude") -> bool:
@@ -489,7 +547,27 @@ def check_coordinates(x: pd.Series, y: pd.Series, *, what: str = "latitude/longi
     return True
 
 
-class _SeenCounts:
+def row_keys(valid: pd.DataFrame, seen: SeenCounts | None = None) -> np.ndarray:
+    """Return a 64-bit fingerprint per row; identical rows get distinct occurrences.
+
+    ``valid`` has ``kind``, ``category``, ``month``, ``date``, ``source_ref`` (as stored: the
+    keyed hash), ``lat`` and ``lon``; ``seen`` carries the counts of earlier chunks of a file.
+    """
+    if valid.empty:
+        return np.empty(0, dtype=np.int64)
+    seen = seen if seen is not None else SeenCounts()
+    # Each field hashed as its text (NA as ""): keys must not change between versions.
+    fields = {name: valid[name] for name in ("kind", "category", "month", "date", "source_ref")}
+    fields |= {"lat": valid["lat"].round(6), "lon": valid["lon"].round(6)}
+    parts = pd.DataFrame({name: _hashable_text(values) for name, values in fields.items()})
+    base = pd.util.hash_pandas_object(parts, index=False).to_numpy()
+    occurrence = pd.Series(base).groupby(base).cumcount().to_numpy(dtype=np.uint64)
+    occurrence += seen.count_and_add(base)
+    mixed = pd.util.hash_array(base ^ (occurrence * np.uint64(0x9E3779B97F4A7C15)))
+    return mixed.view(np.int64)
+
+
+class SeenCounts:
     """How many times each base fingerprint was met in earlier chunks (sorted arrays)."""
 
     def __init__(self) -> None:
@@ -532,6 +610,20 @@ def _hashable_text(values: pd.Series) -> pd.Series | pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(text.fillna(""), dtype="string"))
 
 
+def hash_reference(value: str, key: bytes) -> str:
+    """Return a partner's reference as stored: its HMAC-SHA-256 under the install's key (hex).
+
+    Without the key a stored hash cannot be matched by hashing guesses (every valid NHS number,
+    say), as an unsalted SHA-256 could.
+
+    Examples
+    --------
+    >>> hash_reference("AB-123", b"k" * 32)[:16]
+    'de5386a7f2c1aca9'
+    """
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def _personal_error(findings: list[Finding]) -> PersonalDataError:
     columns = sorted({f.column for f in findings})
     described = "; ".join(f.describe() for f in findings)
@@ -541,7 +633,8 @@ def _personal_error(findings: list[Finding]) -> PersonalDataError:
         f"(--drop {' --drop '.join(repr(c) for c in columns)} on the command line, or "
         "'Columns to discard' on the Import page)."
     )
-    return PersonalDataError(msg, columns=columns)
+    rows = sorted(row for finding in findings for row in finding.rows())
+    return PersonalDataError(msg, columns=columns, rows=rows)
 
 
 def _parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

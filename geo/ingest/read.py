@@ -11,6 +11,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ __all__ = [
     "Source",
     "TableReader",
     "expand_sources",
+    "file_label",
     "open_table",
 ]
 
@@ -71,6 +73,26 @@ class Source:
             while block := handle.read(_BLOCK):
                 digest.update(block)
         return digest.hexdigest()
+
+
+_POLICE_UK_NAME = re.compile(r"(?:^|[/:\\])(\d{4}-\d{2})-[a-z0-9-]+-street\.csv$", re.IGNORECASE)
+
+
+def file_label(name: str, number: int) -> str:
+    """Return the safe label a batch is known by: never the file's own name.
+
+    A file's name may itself be personal (``Jane_Smith_DOB_2009-04-12_missing.csv``); only the
+    month of a police.uk street file is taken from it.
+
+    Examples
+    --------
+    >>> file_label("2025-03-staffordshire-street.csv", 4)
+    'police.uk street file, 2025-03'
+    >>> file_label("Jane_Smith_DOB_2009-04-12_missing.csv", 3)
+    'upload 3'
+    """
+    match = _POLICE_UK_NAME.search(name)
+    return f"police.uk street file, {match.group(1)}" if match else f"upload {number}"
 
 
 def _file_source(path: Path) -> Source:
@@ -139,19 +161,55 @@ def expand_sources(paths: list[Path]) -> list[Source]:
 
 
 def _detect_encoding(source: Source) -> str:
-    """UTF-8 (with or without BOM) if every byte decodes, else Windows-1252."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    """Return the text encoding: UTF-16 (by its BOM), UTF-8 (with or without BOM) or cp1252.
+
+    UTF-8 if every byte decodes as UTF-8, else Windows-1252 if every byte decodes as that.
+
+    Raises :class:`InputError` (never a ``UnicodeDecodeError``) for bytes that are neither, and
+    for NUL bytes, which no text file holds (they would silently cut a value short), naming the
+    line where they are.
+    """
     with source.opener() as handle:
-        head = handle.read(3)
-        bom = head == codecs.BOM_UTF8
+        head = handle.read(4)
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and head[:4] != codecs.BOM_UTF32_LE:
+        _check_decodes(source, "utf-16")
+        return "utf-16"
+    bom = head[:3] == codecs.BOM_UTF8
+    try:
+        _check_decodes(source, "utf-8")
+    except UnicodeDecodeError:
         try:
-            decoder.decode(head if not bom else b"")
-            while block := handle.read(_BLOCK):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
+            _check_decodes(source, "cp1252")
+        except UnicodeDecodeError as exc:
+            msg = (
+                f"{source.name} cannot be read as text: it holds bytes that are neither UTF-8 nor "
+                f"Windows-1252 (e.g. byte 0x{exc.object[exc.start]:02x}; it may be damaged or not "
+                "a CSV file at all). Save it again as 'CSV UTF-8' and retry. Nothing was stored."
+            )
+            raise InputError(msg) from None
+        return "cp1252"
     return "utf-8-sig" if bom else "utf-8"
+
+
+def _check_decodes(source: Source, encoding: str) -> None:
+    """Decode the whole file as ``encoding``; refuse NUL characters with their line number."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with source.opener() as handle:
+        while True:
+            block = handle.read(_BLOCK)
+            text = decoder.decode(block, final=not block)
+            nul = text.find("\x00")
+            if nul >= 0:
+                where = line + text.count("\n", 0, nul)
+                msg = (
+                    f"{source.name}: line {where} holds a NUL byte (\\0), which no text file "
+                    "holds: the file is damaged or is not a CSV file. Nothing was stored."
+                )
+                raise InputError(msg)
+            line += text.count("\n")
+            if not block:
+                return
 
 
 def _sniff_delimiter(name: str, sample: str) -> str:
@@ -192,11 +250,10 @@ def _csv_reader(source: Source) -> TableReader:
         head = handle.read(_BLOCK)  # the first megabyte: delimiter, quoting, row length
     sample = head[: 64 * 1024].decode(encoding, errors="replace")
     delimiter = _sniff_delimiter(source.name, sample)
-    notes = (
-        []
-        if encoding.startswith("utf-8")
-        else ["read as Windows-1252 (cp1252) because it is not valid UTF-8"]
-    )
+    notes = {
+        "cp1252": ["read as Windows-1252 (cp1252) because it is not valid UTF-8"],
+        "utf-16": ["read as UTF-16 (it starts with a UTF-16 byte order mark)"],
+    }.get(encoding, [])
     with source.opener() as handle:
         text = io.TextIOWrapper(handle, encoding=encoding, newline="")
         header = next(csv.reader(text, delimiter=delimiter), None)
@@ -332,11 +389,12 @@ def _xlsx_reader(source: Source, sheet: str | None) -> TableReader:
     except Exception as exc:
         msg = f"{source.name} is not a readable XLSX workbook ({exc})"
         raise InputError(msg) from exc
+    # A sheet written in streaming mode has no <dimension> (max_row is None): look at its first
+    # row rather than trusting the stated size.
     non_empty = [
         ws.title
         for ws in book.worksheets
-        if (ws.max_row or 0) > 0
-        and any(v is not None for v in next(ws.iter_rows(max_row=1, values_only=True), ()))
+        if any(v is not None for v in next(ws.iter_rows(max_row=1, values_only=True), ()))
     ]
     if sheet is None:
         if len(non_empty) > 1:

@@ -78,6 +78,21 @@ def test_performance_shows_the_repeat_location_rate(sample_store):
     assert metrics["Places found by runs"] == "12"  # 6 places of incidents, 6 of missing-from
     assert metrics["Places that recurred"] == "0"
     assert metrics["Repeat-location rate (%)"] == "0.0"
+    # Workflow counts (hotspots, assessments, actions) are exact, as on the Coverage page.
+    for label in ("Hotspots identified", "Assessments completed", "Actions open and late"):
+        assert metrics[label].replace(",", "").isdigit(), (label, metrics[label])
+    assert any(
+        0 < int(v.replace(",", "")) < 5 or int(v.replace(",", "")) % 5
+        for v in (
+            metrics[label]
+            for label in (
+                "Assessments completed",
+                "Actions completed",
+                "Actions open and late",
+                "Hotspots assessed",
+            )
+        )
+    )  # at least one figure a rounding or suppression would have changed
     repeats = next(d.value for d in at.dataframe if "recurred" in d.value.columns)
     assert repeats["scope"].tolist() == [WHOLE_AREA, MISSING, "all scopes"]
     assert repeats["places"].tolist() == [6, 6, 12]

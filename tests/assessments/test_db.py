@@ -47,3 +47,36 @@ def test_migrate_brings_an_older_schema_to_head(engine):
     assert not db.schema_is_current(engine)
     db.migrate(engine)
     assert db.schema_is_current(engine)
+
+
+def test_record_keys_set_at_import_and_filled_for_older_rows(engine):
+    """Imports give every incident a random record key; migration 0012 fills older rows."""
+    from alembic import command
+    from sqlalchemy import select
+
+    from assessments.imports import import_files
+    from assessments.models import Incident
+    from assessments.settings import SAMPLES_DIR
+
+    import_files(engine, [SAMPLES_DIR / "synthetic_incidents.csv"])
+
+    def keys() -> list[int | None]:
+        with engine.connect() as conn:
+            return list(conn.execute(select(Incident.record_key)).scalars())
+
+    imported = keys()
+    assert None not in imported
+    assert min(imported) >= 0
+    assert max(imported) <= 255
+    assert len(set(imported)) > 200  # random, not one value
+    config = db._alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")
+    db.migrate(engine)
+    filled = keys()
+    assert None not in filled
+    assert min(filled) >= 0
+    assert max(filled) <= 255
+    assert len(set(filled)) > 200
+    assert filled != imported  # drawn again, at random

@@ -21,6 +21,7 @@ EXPECTED = {
     #                     admin analyst district viewer
     "view": ("Y", "Y", "Y", "Y"),
     "import": ("Y", "Y", "-", "-"),
+    "import_records": ("Y", "Y", "Y", "-"),
     "delete_import": ("Y", "Y", "-", "-"),
     "export": ("Y", "Y", "Y", "-"),
     "compute_hotspots": ("Y", "Y", "-", "-"),
@@ -32,6 +33,7 @@ EXPECTED = {
     "manage_users": ("Y", "-", "-", "-"),
     "manage_settings": ("Y", "-", "-", "-"),
     "view_audit": ("Y", "-", "-", "-"),
+    "load_samples": ("Y", "-", "-", "-"),
 }
 ROLE_ORDER = ("admin", "analyst", "district", "viewer")
 

@@ -143,3 +143,100 @@ def test_a_change_is_never_shown_when_either_side_is_small():
         "z",
         "z",
     ]
+
+
+# --- cell key method -------------------------------------------------------------------------
+
+
+def test_ptable_rows_hand_checked():
+    """Row shapes worked out by hand from the noise shape 0.40/0.20/0.08/0.02 over 256 keys."""
+    from geo.disclosure import MAX_PERTURBATION, PTABLE_CAP, expected_abs_error, ptable
+
+    table = ptable(5)
+    assert table.shape == (PTABLE_CAP + 1, 256)
+    assert not table[:5].any()  # zero and the small counts 1-4: nothing added (suppressed)
+    # A row far from the threshold: 256 * (0.02, 0.08, 0.20, 0.40, 0.20, 0.08, 0.02) is
+    # 5.12, 20.48, 51.2, 102.4, ...: floors 5, 20, 51, 102, 51, 20, 5 (254), and the two
+    # largest remainders (0.48, 0.48 of the ±2 bins) take one each.
+    values, slots = np.unique(table[40], return_counts=True)
+    assert values.tolist() == [-3, -2, -1, 0, 1, 2, 3]
+    assert slots.tolist() == [5, 21, 51, 102, 51, 21, 5]
+    assert table[40].sum() == 0  # unbiased
+    assert expected_abs_error() == pytest.approx((2 * (51 + 2 * 21 + 3 * 5)) / 256)
+    # Every row from the threshold up has the same shape (unbiased), each in its own order.
+    for count in range(5, PTABLE_CAP + 1):
+        assert np.unique(table[count], return_counts=True)[1].tolist() == slots.tolist()
+        assert np.abs(table[count]).max() == MAX_PERTURBATION
+    assert (table[5] != table[6]).sum() > 100
+    # Publication: the same from 10 up; 1-9 untouched (suppressed as "c").
+    assert not ptable(10)[:10].any()
+    assert ptable(10)[10].sum() == 0
+
+
+def test_protect_counts_with_keys_hand_computed():
+    from geo.disclosure import ptable
+
+    table = ptable(5)
+    counts = pd.Series([0, 3, 5, 41, 120])
+    keys = pd.Series([0, 700, 513, 1000, 256 * 9 + 17])
+    out = protect_counts(counts, INTERNAL, keys=keys)
+    five = 5 + table[5, 513 % 256]
+    expected = [0, None, five, 41 + table[41, 1000 - 768], 120 + table[50, 17]]
+    # A count of 5 whose noise takes it below 5 is suppressed too (on the perturbed count).
+    assert out["suppressed"].tolist() == [False, True, five < 5, False, False]
+    assert out["count"].iloc[0] == 0
+    assert pd.isna(out["count"].iloc[1])
+    assert out["count"].iloc[3:].tolist() == expected[3:]
+    assert out["label"].iloc[1] == "fewer than 5"
+    # A count of 5 under two keys: one the table moves up or keeps, one it moves down.
+    up, down = int(np.argmax(table[5] >= 0)), int(np.argmax(table[5] < 0))
+    pair = protect_counts(pd.Series([5, 5]), INTERNAL, keys=pd.Series([up, down]))
+    assert pair["label"].tolist() == [str(5 + table[5, up]), "fewer than 5"]
+    pub = protect_counts(pd.Series([9, 30]), PUBLICATION, keys=pd.Series([3, 3]))
+    assert pub["label"].iloc[0] == "c"
+    assert int(pub["label"].iloc[1]) == 30 + ptable(10)[30, 3]
+
+
+def test_record_keys_are_uniform_and_in_range():
+    from geo.disclosure import new_record_keys
+
+    keys = new_record_keys(25_600, np.random.default_rng(1))
+    assert keys.min() == 0
+    assert keys.max() == 255
+    assert np.bincount(keys, minlength=256).min() > 50
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 3), st.integers(0, 255)),
+        min_size=1,
+        max_size=120,
+    ),
+    st.sampled_from([INTERNAL, PUBLICATION]),
+)
+def test_property_same_records_same_output_however_asked(records, profile):
+    """Records (month, category, key): a union asked month by month or category by category,
+    or in one go, gets one answer; and asking again gives it again."""
+    frame = pd.DataFrame(records, columns=["month", "category", "key"])
+    total = protect_counts(pd.Series([len(frame)]), profile, keys=pd.Series([frame["key"].sum()]))[
+        "label"
+    ][0]
+    by_month = frame.groupby("month")["key"].agg(["size", "sum"])
+    by_category = frame.groupby("category")["key"].agg(["size", "sum"])
+    for parts in (by_month, by_category):
+        again = protect_counts(
+            pd.Series([parts["size"].sum()]), profile, keys=pd.Series([parts["sum"].sum()])
+        )["label"][0]
+        assert again == total
+    shuffled = frame.sample(frac=1, random_state=0)
+    keysum = pd.Series([shuffled["key"].sum()])
+    assert protect_counts(pd.Series([len(shuffled)]), profile, keys=keysum)["label"][0] == total
+    n = len(frame)
+    if 0 < n < profile.threshold:
+        assert total == profile.suppressed_label
+    if total == profile.suppressed_label:
+        assert 0 < n <= profile.threshold + 2  # what "fewer than N" may hide
+    elif n:
+        assert abs(int(total) - n) <= 3
+        assert int(total) >= profile.threshold

@@ -5,7 +5,7 @@ One row per missing episode. The episode and child references are stored only as
 existing row needs filling.
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
