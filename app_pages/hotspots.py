@@ -21,6 +21,7 @@ from app_pages.common import (
     get_engine,
     offer_download,
 )
+from app_pages.episode_views import show_hotspot_links
 from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
@@ -309,6 +310,7 @@ with left:
             "Only what the sources recorded (police.uk files hold no ages, flags, hours or "
             f"dates). A flagged incident counts under each of its flags. {profile.describe()}."
         )
+    show_hotspot_links(int(selected), profile)
 with right:
     site_ids = (
         states.set_index("id").loc[selected, "site_ids"] if selected in set(states["id"]) else []

@@ -10,6 +10,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from app_pages.common import current_user, get_engine, offer_download
+from app_pages.episode_import import EPISODES, show_episode_import
 from assessments import categories, imports
 from assessments.permissions import can
 from assessments.settings import get_settings
@@ -24,9 +25,20 @@ engine = get_engine()
 settings = get_settings()
 
 st.title("Import data")
+what = INCIDENTS = "Incidents or locations"
 if not can(user, "import"):
     st.info("Imports are done by analysts. You can see the batches below.")
 else:
+    what = st.radio(
+        "What are you importing?",
+        [INCIDENTS, EPISODES],
+        horizontal=True,
+        key="import_what",
+        help="Missing episodes: one row per episode, with hashed references (see below).",
+    )
+if what == EPISODES:
+    show_episode_import(engine, user)
+elif can(user, "import"):
     st.caption(
         "Police.uk street CSVs (one file, or the zip police.uk gives you), or your own CSV, "
         "XLSX or GeoJSON with latitude/longitude or easting/northing. Each file is stored whole "

@@ -20,15 +20,18 @@ from app_pages.common import (
 )
 from app_pages.folium_map import map_arguments, show_map
 from assessments import maps
+from assessments.episodes import load_episodes
 from assessments.imports import load_districts
 from assessments.incidents import month_range, taxonomy_in_store
 from geo.cells import cell_to_str
 from geo.disclosure import DisclosureProfile, effective_resolution, protect_counts
 from geo.filters import IncidentFilter
+from geo.flows import district_flows, episode_flows, protect_flows
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
 from geo.labels import EMERGING_LABELS, flag_label, format_month, kind_label
 from geo.stats import emerging_hot_spots, gi_star
 from geo.text import safe_text
+from layers.flows import flow_layer
 from layers.hexes import (
     TILES,
     base_map,
@@ -94,6 +97,19 @@ def _spots(version: str, filt: IncidentFilter, res: int, analysis: str) -> pd.Da
 
 
 @st.cache_data(ttl=3600, max_entries=8)
+def _flows(
+    version: str, start: str, end: str, profile_name: str
+) -> tuple[pd.DataFrame, int, pd.DataFrame]:
+    episodes = load_episodes(
+        engine, start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end)
+    )
+    shown_profile = disclosure_profile(profile_name)
+    flows, hidden = protect_flows(episode_flows(episodes), shown_profile)
+    by_district, _ = protect_flows(district_flows(episodes), shown_profile)
+    return flows, hidden, by_district
+
+
+@st.cache_data(ttl=3600, max_entries=8)
 def _districts(version: str):  # type: ignore[no-untyped-def]
     return load_districts(engine)
 
@@ -131,6 +147,7 @@ def _figure(
     tiles: str,
     analysis: str,
     note: str | None,
+    flows: bool = False,
     view: tuple[int, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
     """The whole map (hexagons, districts, hot spots, key), rendered for the map component.
@@ -165,6 +182,9 @@ def _figure(
         if not spots.empty:
             spot_layer(spots).add_to(fmap)
             spot_key = _spot_key(spots, analysis)
+    if flows and filt.start_month and filt.end_month:
+        shown_flows = _flows(version, str(filt.start_month), str(filt.end_month), profile.name)[0]
+        flow_layer(shown_flows).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     fmap.get_root().html.add_child(
         folium.Element(
@@ -257,6 +277,13 @@ with st.sidebar:
         help="7: about 5 km² per hexagon; 8: 0.7 km² (town scale, the "
         "default); 9: 0.1 km²; 10: 0.015 km² (street scale)",
     )
+    show_flows = st.checkbox(
+        "Missing-episode flows",
+        key="map_flows",
+        help="Lines from where children went missing to where they were found, between "
+        "resolution-7 areas (about 5 km²), for the months chosen. Flows below the threshold "
+        "are not drawn.",
+    )
     tiles = st.radio("Background", list(TILES), key="map_tiles")
     analysis = st.radio(
         "Hot spot analysis",
@@ -325,7 +352,32 @@ if analysis != "none":
             "class (see the key on the map). Corrected for testing many hexagons at once, so "
             "few are outlined by chance."
         )
-rendered = _figure(version, filt, shown_res, profile, tiles, analysis, note, shared_view)
+rendered = _figure(
+    version, filt, shown_res, profile, tiles, analysis, note, show_flows, shared_view
+)
+flow_note = ""
+if show_flows:
+    flows, hidden, by_district = _flows(version, start, end, profile.name)
+    flow_note = (
+        f"Missing-episode flows: {len(flows)} drawn between resolution-7 areas; {hidden} "
+        f"below {profile.threshold} episodes not drawn."
+    )
+    st.caption(flow_note)
+    with st.expander("Missing-episode flows between districts"):
+        st.dataframe(
+            by_district.assign(
+                from_district=by_district["from_district"].map(lambda c: names.get(c, c)),
+                to_district=by_district["to_district"].map(lambda c: names.get(c, c)),
+            )[["from_district", "to_district", "label"]].rename(
+                columns={
+                    "from_district": "went missing from",
+                    "to_district": "found in",
+                    "label": "episodes",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
 left, right = st.columns([3, 2])
 with left:

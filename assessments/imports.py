@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from assessments import bulkload
 from assessments.audit import record_event
 from assessments.db import is_postgres
-from assessments.models import District, ImportBatch, Incident, SavedMapping
+from assessments.models import District, Episode, ImportBatch, Incident, SavedMapping
 from assessments.permissions import Actor, require
 from assessments.settings import install_secret
 from geo._errors import ConflictError, InputError
@@ -416,7 +416,7 @@ def batch_rejects(engine: Engine, batch_id: int) -> pd.DataFrame:
 
 
 def delete_batch(engine: Engine, batch_id: int, *, actor: Actor | str = "cli") -> int:
-    """Undo an import: delete the batch and its incidents; return how many incidents went."""
+    """Undo an import: delete the batch and its incidents or episodes; return how many went."""
     if not isinstance(actor, str):
         require(actor, "delete_import")
     from sqlalchemy.orm import Session
@@ -430,6 +430,8 @@ def delete_batch(engine: Engine, batch_id: int, *, actor: Actor | str = "cli") -
             raise InputError(msg)
         count = session.scalar(select(func.count()).where(Incident.batch_id == batch_id)) or 0
         session.execute(delete(Incident).where(Incident.batch_id == batch_id))
+        count += session.scalar(select(func.count()).where(Episode.batch_id == batch_id)) or 0
+        session.execute(delete(Episode).where(Episode.batch_id == batch_id))
         record_event(
             session,
             actor=actor,

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from assessments import db, hotspot_runs, imports, register, site_imports, store
+from assessments import db, episodes, hotspot_runs, imports, register, site_imports, store
 from assessments.incidents import month_range
 from assessments.models import District, Hotspot, HotspotRun, ImportBatch
 from assessments.permissions import Actor, require
@@ -85,6 +85,9 @@ def load_samples(engine: Engine | None = None, *, actor: Actor | None = None) ->
         actor="samples",
     )
     summary["incidents"] = report.as_json()
+    summary["episodes"] = episodes.import_episodes(
+        engine, SAMPLES_DIR / "synthetic_episodes.csv", actor="samples", is_sample=True
+    ).as_json()
     for name, loader in (
         ("sites", site_imports.import_sites),
         ("assessments", site_imports.import_assessments),
