@@ -26,6 +26,7 @@ from assessments.questionnaire import QUESTIONS
 from assessments.samples import load_samples
 from assessments.users import add_user
 from cli.identity import OPERATOR
+from tests.browser.server import stop_server
 from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
 from tests.conftest import import_frame
 
@@ -90,8 +91,7 @@ def store(tmp_path_factory):
         stderr=subprocess.DEVNULL,
     )
     yield {"url": f"http://127.0.0.1:{port}", "db": url, "inside": (point.y, point.x)}
-    process.terminate()
-    process.wait(timeout=20)
+    stop_server(process)
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from assessments.permissions import ROLES
 from assessments.samples import load_samples
 from assessments.users import add_user
 from cli.identity import OPERATOR
+from tests.browser.server import stop_server
 from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port, _map_frame
 from tests.conftest import import_frame
 
@@ -83,8 +84,7 @@ def app_url(tmp_path_factory):
         stderr=subprocess.DEVNULL,
     )
     yield {"url": f"http://127.0.0.1:{port}", "folder": folder}
-    process.terminate()
-    process.wait(timeout=20)
+    stop_server(process)
 
 
 @pytest.fixture(scope="module")

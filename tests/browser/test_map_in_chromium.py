@@ -19,6 +19,7 @@ import pytest
 from assessments import db
 from assessments.samples import load_samples
 from layers.hexes import _RAMP, _SUPPRESSED_FILL
+from tests.browser.server import stop_server
 from tests.conftest import import_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,8 +101,7 @@ def app_url(tmp_path_factory):
         except OSError:
             time.sleep(0.5)
     yield base
-    process.terminate()
-    process.wait(timeout=20)
+    stop_server(process)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from assessments import db
 from assessments.models import User
+from tests.browser.server import stop_server
 from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,12 +194,7 @@ def app_url(tmp_path_factory, provider):
         stderr=subprocess.STDOUT,
     )
     yield f"http://127.0.0.1:{port}", url, folder / "streamlit.log"
-    process.terminate()
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:  # a busy machine: do not leave the server behind
-        process.kill()
-        process.wait(timeout=30)
+    stop_server(process)
     log.close()
 
 

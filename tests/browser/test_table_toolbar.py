@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from assessments import db
 from assessments.users import add_user
 from cli.identity import OPERATOR
+from tests.browser.server import stop_server
 from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,8 +62,7 @@ def app_url(tmp_path_factory):
         stderr=subprocess.DEVNULL,
     )
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=20)
+    stop_server(process)
 
 
 def test_hovering_a_table_shows_no_toolbar_and_no_csv_download(app_url):

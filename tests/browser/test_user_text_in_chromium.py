@@ -25,6 +25,7 @@ from assessments.samples import SAMPLES_DIR
 from assessments.users import add_user
 from cli.identity import OPERATOR
 from geo.text import WORD_JOINER
+from tests.browser.server import stop_server
 from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,12 +123,7 @@ def app_url(tmp_path_factory, recorder):
         stderr=subprocess.DEVNULL,
     )
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:  # a busy machine: do not leave the server behind
-        process.kill()
-        process.wait(timeout=30)
+    stop_server(process)
 
 
 def _settle(page, title: str) -> None:
