@@ -27,7 +27,18 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from assessments.audit import record_event
@@ -187,6 +198,69 @@ def _in_batches(conn: Connection, statement: Any, rows: list[dict[str, Any]]) ->
         conn.execute(statement, rows[start : start + _BATCH])
 
 
+def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) with the driver's own ``executemany``.
+
+    Each value goes through its column type's bind processor for this database (JSON to text,
+    dates to ISO text on SQLite), so the stored values are those an ORM insert stores, without
+    SQLAlchemy's per-row statement machinery. Columns whose value is the same in every row are
+    processed once.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    names = list(rows[0])
+    postgres = is_postgres(conn.engine)
+    converters = []
+    marks = []
+    for name in names:
+        column = table.c[name]
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        first = rows[0][name]
+        if all(row[name] is first for row in rows):
+            value = process(first) if process and first is not None else first
+            converters.append((True, value))
+        else:
+            converters.append((False, process))
+        json_column = postgres and isinstance(column.type, JSON)
+        marks.append("CAST(%s AS JSON)" if json_column else ("%s" if postgres else "?"))
+    quote = dialect.identifier_preparer.quote
+    # names come from the table's own columns, never from input
+    columns = ", ".join(quote(n) for n in names)
+    sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join(marks)})"  # noqa: S608
+    values = []
+    for row in rows:
+        values.append(
+            tuple(
+                converter
+                if constant
+                else (converter(row[name]) if converter and row[name] is not None else row[name])
+                for name, (constant, converter) in zip(names, converters, strict=True)
+            )
+        )
+    for start in range(0, len(values), _BATCH * 10):
+        conn.exec_driver_sql(sql, values[start : start + _BATCH * 10])
+
+
+def _new_ids(conn: Connection, table: Table, n: int) -> list[int]:
+    """Reserve ``n`` ids for new rows of ``table``, in increasing order (run lock held).
+
+    PostgreSQL takes them from the column's sequence; SQLite, whose writer holds the database
+    lock, continues after the largest id (what it would choose itself, row by row).
+    """
+    if is_postgres(conn.engine):
+        taken = conn.execute(
+            text(
+                f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "  # noqa: S608
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": n},
+        ).scalars()
+        return sorted(int(i) for i in taken)
+    largest = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(int(largest) + 1, int(largest) + 1 + n))
+
+
 def register_run(
     engine: Engine,
     *,
@@ -320,14 +394,16 @@ def register_run(
                 "scope": scope_json,
                 "scope_key": key,
             }
-            statement = insert(hotspot).returning(hotspot.c.id, sort_by_parameter_order=True)
-            for start in range(0, len(fresh), _BATCH):
-                part = fresh[start : start + _BATCH]
-                new_ids = conn.execute(statement, [{**common, **rows[i]} for i in part]).scalars()
-                assigned.update(zip(part, (int(n) for n in new_ids), strict=True))
-            _in_batches(
+            new_ids = _new_ids(conn, hotspot, len(fresh))
+            assigned.update(zip(fresh, new_ids, strict=True))
+            _insert_rows(
                 conn,
-                insert(_table(HotspotStatusChange)),
+                hotspot,
+                [{"id": assigned[i], **common, **rows[i]} for i in fresh],
+            )
+            _insert_rows(
+                conn,
+                _table(HotspotStatusChange),
                 [
                     {
                         "hotspot_id": assigned[i],
@@ -340,9 +416,9 @@ def register_run(
                     for i in fresh
                 ],
             )
-        _in_batches(
+        _insert_rows(
             conn,
-            insert(_table(HotspotObservation)),
+            _table(HotspotObservation),
             [
                 {
                     "run_id": run_id,
@@ -378,7 +454,7 @@ def register_run(
             for i in range(len(rows))
             if relation[i] == "recurred"
         ]
-        _in_batches(conn, insert(_table(HotspotLineage)), edges)
+        _insert_rows(conn, _table(HotspotLineage), edges)
         for start in range(0, len(retire), _BATCH):
             conn.execute(
                 update(hotspot)
