@@ -13,9 +13,10 @@ Only active hotspots of the same scope that nobody continued are retired ("not c
 active", never deleted); hotspots of other scopes are untouched. Missing-from and found-at
 scopes are built on resolution-7 cells that reach the suppression threshold (``geo.hotspots``).
 
-Incidents are read column by column (Arrow) and the register is written in bulk (multi-row
-inserts and executemany updates): no ORM object per hotspot. Runs are serialised by a database
-lock, so two analysts recomputing at once leave one consistent register.
+Incidents are read column by column and the register is written in bulk (the driver's own
+``executemany``, values through each column's bind processor): no ORM object per hotspot. Runs
+are serialised by a database lock, so two analysts recomputing at once leave one consistent
+register.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
-    bindparam,
     func,
     insert,
     select,
@@ -193,21 +193,16 @@ def _rows_for(found: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _in_batches(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), _BATCH):
-        conn.execute(statement, rows[start : start + _BATCH])
-
-
-def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (all with the same keys) with the driver's own ``executemany``.
+def _driver_rows(
+    conn: Connection, table: Table, rows: list[dict[str, Any]]
+) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+    """Column names, placeholders and value tuples of ``rows`` for the driver's ``executemany``.
 
     Each value goes through its column type's bind processor for this database (JSON to text,
-    dates to ISO text on SQLite), so the stored values are those an ORM insert stores, without
+    dates to ISO text on SQLite), so the stored values are those an ORM write stores, without
     SQLAlchemy's per-row statement machinery. Columns whose value is the same in every row are
     processed once.
     """
-    if not rows:
-        return
     dialect = conn.dialect
     names = list(rows[0])
     postgres = is_postgres(conn.engine)
@@ -224,22 +219,48 @@ def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
             converters.append((False, process))
         json_column = postgres and isinstance(column.type, JSON)
         marks.append("CAST(%s AS JSON)" if json_column else ("%s" if postgres else "?"))
-    quote = dialect.identifier_preparer.quote
+    values = [
+        tuple(
+            converter
+            if constant
+            else (converter(row[name]) if converter and row[name] is not None else row[name])
+            for name, (constant, converter) in zip(names, converters, strict=True)
+        )
+        for row in rows
+    ]
+    return names, marks, values
+
+
+def _executemany(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
+    for start in range(0, len(values), _BATCH * 10):
+        conn.exec_driver_sql(sql, values[start : start + _BATCH * 10])
+
+
+def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) with the driver's own ``executemany``."""
+    if not rows:
+        return
+    names, marks, values = _driver_rows(conn, table, rows)
+    quote = conn.dialect.identifier_preparer.quote
     # names come from the table's own columns, never from input
     columns = ", ".join(quote(n) for n in names)
     sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join(marks)})"  # noqa: S608
-    values = []
-    for row in rows:
-        values.append(
-            tuple(
-                converter
-                if constant
-                else (converter(row[name]) if converter and row[name] is not None else row[name])
-                for name, (constant, converter) in zip(names, converters, strict=True)
-            )
-        )
-    for start in range(0, len(values), _BATCH * 10):
-        conn.exec_driver_sql(sql, values[start : start + _BATCH * 10])
+    _executemany(conn, sql, values)
+
+
+def _update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Update rows by ``id`` (the last key of each row) and add one to their ``version``."""
+    if not rows:
+        return
+    names, marks, values = _driver_rows(conn, table, rows)
+    quote = conn.dialect.identifier_preparer.quote
+    # names come from the table's own columns, never from input
+    sets = ", ".join(f"{quote(n)} = {m}" for n, m in zip(names[:-1], marks[:-1], strict=True))
+    sql = (
+        f"UPDATE {quote(table.name)} SET {sets}, version = version + 1 "  # noqa: S608
+        f"WHERE id = {marks[-1]}"
+    )
+    _executemany(conn, sql, values)
 
 
 def _new_ids(conn: Connection, table: Table, n: int) -> list[int]:
@@ -363,19 +384,11 @@ def register_run(
         assigned: dict[int, int] = {i: int(ids[i]) for i in old}
 
         if old:
-            _in_batches(
+            fixed = {"is_active": True, "last_run_id": run_id, "last_seen_at": now}
+            _update_rows(
                 conn,
-                update(hotspot)
-                .where(hotspot.c.id == bindparam("b_id"))
-                .values(
-                    is_active=True,
-                    last_run_id=run_id,
-                    last_seen_at=now,
-                    updated_at=now,
-                    version=hotspot.c.version + 1,
-                    **{c: bindparam(f"b_{c}") for c in rows[0]},
-                ),
-                [{"b_id": assigned[i], **{f"b_{c}": v for c, v in rows[i].items()}} for i in old],
+                hotspot,
+                [{**fixed, "updated_at": now, **rows[i], "id": assigned[i]} for i in old],
             )
         if fresh:
             common = {
