@@ -4,54 +4,78 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import current_user, profile_names, show_sample_banner
+from app_pages.common import (
+    current_user,
+    keep_session_cookie,
+    profile_names,
+    safe_text,
+    show_sample_banner,
+)
 from app_pages.styles import apply_accessible_styles
 from assessments.permissions import can
 
 st.set_page_config(page_title="Safer Places", page_icon="🗺️", layout="wide")
 apply_accessible_styles()
 
-user = current_user()
-if user is None:
-    st.navigation([st.Page("app_pages/sign_in.py", title="Sign in", icon="🔑")]).run()
-    st.stop()
-if user.must_change_password:
-    st.navigation([st.Page("app_pages/account.py", title="Account", icon="👤")]).run()
-    st.stop()
+#: Every page: (section, script, title, icon, url path). The Home page is the default.
+PAGES = [
+    ("Overview", "home.py", "Home", "🏠", "home"),
+    ("Explore", "map.py", "Map", "🗺️", "map"),
+    ("Explore", "hotspots.py", "Hotspots", "🔥", "hotspots"),
+    ("Explore", "pack.py", "Meeting pack", "📄", "pack"),
+    ("Spaces and places", "sites.py", "Sites & assessments", "📍", "sites"),
+    ("Spaces and places", "actions.py", "Actions", "✅", "actions"),
+    ("Spaces and places", "coverage.py", "Coverage", "🧭", "coverage"),
+    ("Spaces and places", "performance.py", "Performance", "📈", "performance"),
+    ("Data", "import_data.py", "Import", "📥", "import"),
+    ("Account", "account.py", "Account", "👤", "account"),
+    ("Account", "glossary.py", "Glossary", "📖", "glossary"),
+    ("Administration", "admin_users.py", "Users", "👥", "users"),
+    ("Administration", "audit.py", "Audit trail", "📜", "audit"),
+]
 
-PAGES = {
-    "Overview": [
-        st.Page("app_pages/home.py", title="Home", icon="🏠", url_path="home", default=True),
-    ],
-    "Explore": [
-        st.Page("app_pages/map.py", title="Map", icon="🗺️", url_path="map"),
-        st.Page("app_pages/hotspots.py", title="Hotspots", icon="🔥", url_path="hotspots"),
-        st.Page("app_pages/pack.py", title="Meeting pack", icon="📄", url_path="pack"),
-    ],
-    "Spaces and places": [
-        st.Page("app_pages/sites.py", title="Sites & assessments", icon="📍", url_path="sites"),
-        st.Page("app_pages/actions.py", title="Actions", icon="✅", url_path="actions"),
-        st.Page("app_pages/coverage.py", title="Coverage", icon="🧭", url_path="coverage"),
-        st.Page("app_pages/performance.py", title="Performance", icon="📈", url_path="performance"),
-    ],
-    "Data": [
-        st.Page("app_pages/import_data.py", title="Import", icon="📥", url_path="import"),
-    ],
-    "Account": [
-        st.Page("app_pages/account.py", title="Account", icon="👤", url_path="account"),
-        st.Page("app_pages/glossary.py", title="Glossary", icon="📖", url_path="glossary"),
-    ],
-}
-if can(user, "manage_users"):
-    PAGES["Administration"] = [
-        st.Page("app_pages/admin_users.py", title="Users", icon="👥", url_path="users"),
-        st.Page("app_pages/audit.py", title="Audit trail", icon="📜", url_path="audit"),
+
+def _only(script: str, title: str, icon: str) -> None:
+    """Run one page (sign-in, first password) at every page's address, keeping the address.
+
+    A reload or a shared link (``/map?from=...``) shows this page at its own address with its
+    query, instead of "Page not found"; once it is done, the same address runs the real page.
+    """
+    pages = [
+        st.Page(
+            f"app_pages/{script}",
+            title=title,
+            icon=icon,
+            url_path=path,
+            default=path == "home",
+        )
+        for _, _, _, _, path in PAGES
     ]
+    st.navigation(pages, position="hidden").run()
+    st.stop()
 
-page = st.navigation(PAGES, expanded=True)  # every page listed, none behind "View more"
+
+user = current_user()
+keep_session_cookie()
+if user is None:
+    _only("sign_in.py", "Sign in", "🔑")
+assert user is not None
+if user.must_change_password:
+    _only("account.py", "Account", "👤")
+
+sections: dict[str, list[st.Page]] = {}
+for section, script, title, icon, path in PAGES:
+    if section == "Administration" and not can(user, "manage_users"):
+        continue
+    sections.setdefault(section, []).append(
+        st.Page(
+            f"app_pages/{script}", title=title, icon=icon, url_path=path, default=path == "home"
+        )
+    )
+page = st.navigation(sections, expanded=True)  # every page listed, none behind "View more"
 with st.sidebar:
     label = "Demo analyst (sample data only)" if user.is_demo else user.display_name
-    st.caption(f"Signed in as **{label}** · {user.role}")
+    st.caption(f"Signed in as **{safe_text(label)}** · {user.role}")
     st.radio(
         "Disclosure profile",
         profile_names(),

@@ -8,14 +8,15 @@ from app_pages.common import current_user, get_engine, sign_out
 from assessments.permissions import ROLES
 from assessments.users import AuthError, change_password
 from geo import InputError
+from geo.text import safe_text
 
 user = current_user()
 assert user is not None  # the router shows this page only to a signed-in user
 
 st.title("Your account")
-st.write(f"**{user.display_name}** (`{user.username}`): {ROLES[user.role]}")
+st.markdown(f"**{safe_text(user.display_name)}** ({safe_text(user.username)}): {ROLES[user.role]}")
 if user.districts:
-    st.write("Districts: " + ", ".join(user.districts))
+    st.markdown("Districts: " + safe_text(", ".join(user.districts)))
 
 if user.is_demo:
     st.info("This is the demo analyst, signed in automatically while only sample data is loaded.")
@@ -34,7 +35,7 @@ else:
             try:
                 change_password(get_engine(), actor=user, old=old, new=new)
             except (AuthError, InputError) as exc:
-                st.error(str(exc))
+                st.error(safe_text(exc))
             else:
                 from assessments.users import SignedInUser
 

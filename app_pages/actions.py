@@ -15,6 +15,7 @@ from assessments.permissions import can
 from assessments.questionnaire import ACTION_STATUSES
 from geo import ConflictError, InputError
 from geo.labels import format_date, label_columns
+from geo.text import safe_text
 
 user = current_user()
 assert user is not None
@@ -30,9 +31,12 @@ with st.sidebar:
     st.subheader("Filter actions")
     agencies = st.multiselect("Agency", sorted(everything["agency"].unique()))
     names = district_name_map()
+    district_options = sorted(everything["district_code"].unique(), key=lambda c: names.get(c, c))
     districts = st.multiselect(
         "District",
-        sorted(everything["district_code"].unique(), key=lambda c: names.get(c, c)),
+        district_options,
+        # A district officer starts with their own districts' actions, the ones they can change.
+        default=[c for c in district_options if user.role == "district" and c in user.districts],
         format_func=lambda c: names.get(c, c),
     )
     open_only = st.checkbox("Open actions only", value=True)
@@ -83,6 +87,10 @@ if editable:
         "Action", editable, format_func=lambda r: f"#{r.id} {r.description[:60]} ({r.agency})"
     )
     with st.form(f"action_{chosen.id}_{chosen.version}"):
+        description = st.text_area("What will be done", value=chosen.description, max_chars=2000)
+        c1, c2 = st.columns(2)
+        agency = c1.text_input("Owning agency", value=chosen.agency)
+        owner = c2.text_input("Owner (a role or team)", value=chosen.owner)
         status = st.selectbox("Status", ACTION_STATUSES, index=ACTION_STATUSES.index(chosen.status))
         due = st.date_input("Due", value=chosen.due_on)
         completed = st.date_input(
@@ -92,9 +100,9 @@ if editable:
         saved = st.form_submit_button("Save", type="primary")
     if saved:
         data = records.ActionIn(
-            description=chosen.description,
-            agency=chosen.agency,
-            owner=chosen.owner,
+            description=description,
+            agency=agency,
+            owner=owner,
             due_on=due,
             status=status,
             completed_on=completed,
@@ -110,7 +118,7 @@ if editable:
                     data=data,
                 )
         except (InputError, ConflictError, PermissionError) as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             st.success("Saved.")
             st.rerun()

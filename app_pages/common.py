@@ -13,10 +13,12 @@ from sqlalchemy import Engine
 from assessments import db
 from assessments.exports import prepare_export, record_export
 from assessments.permissions import can
+from assessments.sessions import COOKIE_NAME, end_sessions, issue_token, read_token, session_user
 from assessments.settings import get_settings
 from assessments.store import data_version, store_has_only_samples, store_uses_samples
 from assessments.users import SignedInUser, ensure_demo_user
 from geo.disclosure import DisclosureProfile, get_profile
+from geo.text import safe_text
 
 __all__ = [
     "current_data_version",
@@ -24,10 +26,12 @@ __all__ = [
     "demo_allowed",
     "disclosure_profile",
     "get_engine",
+    "keep_session_cookie",
     "offer_download",
     "page_error",
     "profile_names",
     "require_action",
+    "safe_text",
     "show_sample_banner",
     "sign_in",
     "sign_out",
@@ -36,6 +40,8 @@ __all__ = [
 log = logging.getLogger("saferplaces.app")
 _USER_KEY = "auth_user"
 _SEEN_KEY = "auth_last_seen"
+_TOKEN_KEY = "auth_token"  # noqa: S105 (a session-state key)
+_OUT_KEY = "auth_signed_out"
 
 
 def get_engine() -> Engine:
@@ -61,36 +67,96 @@ def demo_allowed() -> bool:
 
 
 def sign_in(user: SignedInUser) -> None:
-    """Keep ``user`` in this browser session."""
+    """Keep ``user`` in this browser session, and in a signed cookie that survives a reload."""
     st.session_state[_USER_KEY] = user
     st.session_state[_SEEN_KEY] = time.monotonic()
+    st.session_state[_TOKEN_KEY] = issue_token(user)
+    st.session_state.pop(_OUT_KEY, None)
 
 
 def sign_out() -> None:
-    """Forget the signed-in user of this browser session."""
-    st.session_state.pop(_USER_KEY, None)
-    st.session_state.pop(_SEEN_KEY, None)
+    """Sign the user out: revoke their session tokens and forget them in this browser."""
+    user: SignedInUser | None = st.session_state.get(_USER_KEY)
+    if user is not None and not user.is_demo:
+        end_sessions(get_engine(), user=user)
+    _forget()
+    st.session_state[_OUT_KEY] = True  # the cookie sent with this page is no longer honoured
+
+
+def _forget() -> None:
+    for key in (_USER_KEY, _SEEN_KEY, _TOKEN_KEY):
+        st.session_state.pop(key, None)
+
+
+def _browser_token() -> str | None:
+    """The session token this browser holds: this session's, else the cookie of a reload."""
+    token = st.session_state.get(_TOKEN_KEY)
+    if token is None and not st.session_state.get(_OUT_KEY):
+        token = st.context.cookies.get(COOKIE_NAME)
+    return token
 
 
 def current_user() -> SignedInUser | None:
-    """The signed-in user, or ``None``; ends idle sessions; signs the demo in where allowed."""
-    user: SignedInUser | None = st.session_state.get(_USER_KEY)
+    """The signed-in user, or ``None``; ends idle sessions; signs the demo in where allowed.
+
+    The user is read from the store on every run through the session token, so a disabled
+    user or a revoked token (signed out elsewhere) ends the session at once, and a new role
+    applies at once. A reload or a shared link finds the token in the session cookie.
+    """
     now = time.monotonic()
+    token = _browser_token()
+    user = session_user(get_engine(), token) if token else None
+    if token and user is None:
+        if st.session_state.get(_USER_KEY) is not None:
+            st.session_state["auth_notice"] = "Your session has ended. Please sign in again."
+        _forget()
     if user is not None:
-        idle = now - st.session_state.get(_SEEN_KEY, now)
-        if idle > get_settings().session_minutes * 60:
-            sign_out()
+        seen = st.session_state.get(_SEEN_KEY, now)
+        if now - seen > get_settings().session_minutes * 60:
+            _forget()
+            st.session_state[_OUT_KEY] = True
             st.session_state["auth_notice"] = "Your session ended after a period of inactivity."
             user = None
         elif user.is_demo and not demo_allowed():
-            sign_out()  # real data arrived: the demo sign-in is off from now on
+            _forget()  # real data arrived: the demo sign-in is off from now on
             user = None
+        else:
+            st.session_state[_USER_KEY] = user
+            st.session_state[_TOKEN_KEY] = _fresh(token or "", user)
     if user is None and demo_allowed():
         user = ensure_demo_user(get_engine())
         sign_in(user)
     if user is not None:
         st.session_state[_SEEN_KEY] = now
     return user
+
+
+def _fresh(token: str, user: SignedInUser) -> str:
+    """The token, or a new one once half its life has gone (activity keeps a session alive)."""
+    read = read_token(token)
+    half = get_settings().session_minutes * 30
+    if read is None or read[2] - time.time() < half:
+        return issue_token(user)
+    return token
+
+
+def keep_session_cookie() -> None:
+    """Write this session's token to the browser's cookie (or clear it once signed out).
+
+    ``SameSite=Strict``, path ``/``, expiring with the token; ``Secure`` over HTTPS. Set from
+    the page's own script (the app server cannot set headers), so it is not ``HttpOnly``.
+    """
+    token = st.session_state.get(_TOKEN_KEY)
+    if token is None and not (st.session_state.get(_OUT_KEY) or COOKIE_NAME in st.context.cookies):
+        return
+    age = get_settings().session_minutes * 60 if token else 0
+    st.html(
+        '<span class="saferplaces-session" hidden></span><script>'
+        f'document.cookie = "{COOKIE_NAME}={token or ""}; path=/; max-age={age}; '
+        'SameSite=Strict" + (location.protocol === "https:" ? "; Secure" : "");'
+        "</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def require_action(action: str) -> SignedInUser:
@@ -105,7 +171,7 @@ def require_action(action: str) -> SignedInUser:
 
 def offer_download(
     label: str,
-    frame: pd.DataFrame | None = None,
+    frame: pd.DataFrame | dict[str, pd.DataFrame] | None = None,
     *,
     what: str,
     file_name: str,
@@ -125,9 +191,11 @@ def offer_download(
     user = current_user()
     if user is None or not can(user, needs):
         return False
+    fmt = file_name.rsplit(".", 1)[-1]
     if frame is not None:
-        data = prepare_export(frame, actor=user, needs=needs)
-        rows = len(frame) if rows is None else rows
+        data = prepare_export(frame, actor=user, fmt=fmt, needs=needs)
+        if rows is None:
+            rows = sum(map(len, frame.values())) if isinstance(frame, dict) else len(frame)
     assert data is not None
     st.download_button(
         label,
@@ -136,7 +204,7 @@ def offer_download(
         mime=mime,
         key=key,
         on_click=_record_download,
-        args=(user, what, int(rows or 0), filters, file_name.rsplit(".", 1)[-1], needs),
+        args=(user, what, int(rows or 0), filters, fmt, needs),
     )
     return True
 
@@ -161,7 +229,7 @@ def page_error(exc: Exception, *, what_next: str = "") -> None:
         log.exception("unexpected error on a page")
         st.error("Something went wrong. The details were logged; please try again.")
         return
-    st.error(f"{exc}" + (f"\n\n{what_next}" if what_next else ""))
+    st.error(safe_text(exc) + (f"\n\n{what_next}" if what_next else ""))
 
 
 def show_sample_banner() -> None:

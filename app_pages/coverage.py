@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
 from app_pages.common import disclosure_profile, get_engine, offer_download
+from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import coverage
 from assessments.sites import list_sites
@@ -85,7 +86,7 @@ offer_download(
     filters={"profile": profile.name},
 )
 
-fmap = base_map()
+fmap = base_map(tiles=tiles_switch("coverage_tiles"))
 minx, miny, maxx, maxy = states.total_bounds
 fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 for row in states.itertuples():
@@ -99,7 +100,7 @@ for row in states.itertuples():
         tooltip=html.escape(f"{row.name}: {COVERAGE_LABELS[row.state]}"),
     ).add_to(fmap)
 if not sites.empty:
-    site_layer(sites, name="Sites (colour: latest risk)").add_to(fmap)
+    site_layer(sites, name="Sites (colour: latest risk)", district_names=names).add_to(fmap)
 folium.LayerControl().add_to(fmap)
 st_folium(fmap, height=460, use_container_width=True, returned_objects=[], key="coverage_map")
 

@@ -13,17 +13,23 @@ from assessments.db import session_scope
 from assessments.questionnaire import QUESTIONS, RISK_RATINGS
 from assessments.users import SignedInUser
 from geo import ConflictError, InputError
+from geo.text import safe_text
 
-__all__ = ["assessment_form"]
+__all__ = ["FLASH", "PENDING_CHOICE", "assessment_form"]
+
+#: A confirmation shown once, after the rerun that clears a saved form.
+FLASH = "sites_flash"
+#: (site id, assessment id) to open after a save, set before the chooser is drawn again.
+PENDING_CHOICE = "sites_assessment_pending"
 
 
 def _field_error(errors: dict[str, str], key: str) -> None:
     if key in errors:
-        st.markdown(f":red[⚠ {errors[key]}]")
+        st.markdown(f":red[⚠ {safe_text(errors[key])}]")
 
 
 def _show_conflict(exc: ConflictError) -> None:
-    st.error(str(exc))
+    st.error(safe_text(exc))
     keys = [k for k in exc.attempted if k in exc.current and exc.attempted[k] != exc.current[k]]
     if keys:
         st.dataframe(
@@ -172,7 +178,16 @@ def assessment_form(
     except ConflictError as exc:
         _show_conflict(exc)
     except (InputError, PermissionError) as exc:
-        st.error(str(exc))
+        st.error(safe_text(exc))
     else:
+        # Clear the form's errors (the red banner and the notes next to the fields) and its
+        # entries by rerunning; the confirmation is shown once after the rerun.
         st.session_state.pop(f"{key}_errors", None)
-        st.success(f"Assessment #{saved_id} {'submitted' if submit else 'saved as a draft'}.")
+        if assessment_id is None:
+            for stale in [k for k in st.session_state if str(k).startswith(f"{key}_")]:
+                del st.session_state[stale]
+        st.session_state[PENDING_CHOICE] = (site_id, saved_id)
+        st.session_state[FLASH] = (
+            f"Assessment {saved_id} {'submitted for review' if submit else 'saved as a draft'}."
+        )
+        st.rerun()

@@ -10,6 +10,7 @@ from app_pages.common import current_data_version, disclosure_profile, get_engin
 from assessments.store import shown_summary, store_summary
 from geo.disclosure import protect_counts
 from geo.labels import format_datetime, kind_label
+from geo.text import safe_text
 
 engine = get_engine()
 profile = disclosure_profile()
@@ -37,11 +38,15 @@ if not summary["incidents"]:
 c1, c2, c3, c4 = st.columns(4)
 # Every count through the disclosure path (cell key method): the same figures as `status`.
 shown = shown_summary(summary, profile)
-c1.metric("Incidents", shown["by_kind"].get("incident", "0"))
-c2.metric(
-    "Missing-from / found-at",
-    f"{shown['by_kind'].get('missing_from', '0')} / {shown['by_kind'].get('found_at', '0')}",
-)
+
+
+def _kind(kind: str) -> str:
+    label = shown["by_kind"].get(kind, "0")
+    return f"{int(label):,}" if label.isdigit() else label
+
+
+c1.metric("Incidents", _kind("incident"))
+c2.metric("Missing-from / found-at", f"{_kind('missing_from')} / {_kind('found_at')}")
 c3.metric("Districts", len(summary["districts"]))
 freshness = summary["days_since_latest_month"]
 c4.metric(
@@ -84,7 +89,8 @@ st.caption(profile.describe())
 last = summary["last_import"]
 if last:
     st.caption(
-        f"Last import: {last['file']} by {last['by']} on {format_datetime(last['at'])} "
+        f"Last import: {safe_text(last['file'])} by {safe_text(last['by'])} on "
+        f"{format_datetime(last['at'])} "
         f"({last['stored']:,} rows)."
     )
 st.markdown(

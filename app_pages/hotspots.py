@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 
 import folium
 import geopandas as gpd
@@ -22,11 +21,12 @@ from app_pages.common import (
     get_engine,
     offer_download,
 )
+from app_pages.episode_views import show_hotspot_links
+from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import coverage, hotspot_runs
 from assessments import register as reg
 from assessments.imports import load_districts
-from assessments.models import Hotspot
 from assessments.permissions import can
 from geo import ConflictError, InputError
 from geo.disclosure import protect_counts
@@ -44,13 +44,8 @@ from geo.labels import (
 from geo.priority import FORMULA, priority_scores
 from geo.profiles import PROFILE_TITLES
 from geo.scope import KIND_WORDS
+from geo.text import safe_text
 from layers.hexes import base_map, district_layer
-
-
-def _plain(text: object) -> str:
-    """Text from the data (scopes name categories and districts) shown as itself in markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
-
 
 user = current_user()
 assert user is not None
@@ -123,8 +118,9 @@ if can(user, "compute_hotspots"):
                     engine, actor=user, filt=filt, eps_m=float(eps), min_samples=int(min_samples)
                 )
                 status.update(
-                    label=f"Run {summary.run_id} ({summary.scope}): {summary.n_hotspots} "
-                    f"hotspots ({summary.new} new, {summary.continued} continued, "
+                    label=f"Run {summary.run_id} ({safe_text(summary.scope)}): "
+                    f"{summary.n_hotspots} hotspots ({summary.new} new, "
+                    f"{summary.continued} continued, "
                     f"{summary.recurred} back again, {summary.split} split, "
                     f"{summary.merged} merged, {summary.inactive} no longer active)",
                     state="complete",
@@ -132,13 +128,12 @@ if can(user, "compute_hotspots"):
 
 
 @st.cache_data(ttl=600, max_entries=16)
-def _register(_version: str, _nonce: int) -> gpd.GeoDataFrame:
+def _register(version: str, nonce: str) -> gpd.GeoDataFrame:
+    """The register with its coverage; ``version`` and ``nonce`` are the cache key."""
     return coverage.hotspot_coverage(engine, active_only=False)
 
 
-with Session(engine) as session:
-    nonce = int(session.query(Hotspot).count() + sum(h.version for h in session.query(Hotspot)))
-states = _register(version, nonce)
+states = _register(version, coverage.register_version(engine))
 with Session(engine) as session:
     listing = reg.list_register(session)
 if listing.empty:
@@ -147,7 +142,7 @@ if listing.empty:
 
 merged = listing.merge(states[["id", "state", "site_ids"]], on="id", how="left")
 significant = coverage.significant_hotspots(engine)
-merged["significant"] = merged["id"].map(significant).fillna(False)
+merged["significant"] = [bool(significant.get(i, False)) for i in merged["id"]]
 # From the incidents as shown (protected), so the score cannot give back the exact count.
 merged["priority"] = priority_scores(merged, profile=profile).round(1)
 f1, f2 = st.columns([1, 2])
@@ -165,7 +160,14 @@ if scope_choice != "every scope":
 if shown.empty:
     st.info("No hotspot of this scope is currently active: untick 'Currently active only'.")
     st.stop()
-shown = shown.sort_values(["priority", "id"], ascending=[False, True])
+SORTS = {
+    "priority (most urgent first)": (["priority", "id"], [False, True]),
+    "incidents (most first)": (["n_incidents", "id"], [False, True]),
+    "last seen (most recent first)": (["last_month", "id"], [False, True]),
+    "name": (["name", "id"], [True, True]),
+}
+sort_by = st.selectbox("Sort the register by", list(SORTS), key="hotspots_sort")
+shown = shown.sort_values(SORTS[sort_by][0], ascending=SORTS[sort_by][1])
 names = district_name_map()
 table = shown.assign(
     incidents=protect_counts(shown["n_incidents"], profile)["label"].to_numpy(),
@@ -203,9 +205,9 @@ if not runs.empty:
     last_run = runs.iloc[0]
     params = last_run["parameters"] or {}
     st.caption(
-        f"Hotspots last found on {format_datetime(last_run['at'])} by {last_run['by']} "
-        f"(scope: {_plain(last_run.get('scope') or params.get('filter'))}). "
-        f"Most urgent first. {profile.describe()}."
+        f"Hotspots last found on {format_datetime(last_run['at'])} by {safe_text(last_run['by'])} "
+        f"(scope: {safe_text(last_run.get('scope') or params.get('filter'))}). "
+        f"Sorted by {sort_by}. {profile.describe()}."
     )
     with st.expander("How hotspots were found and ranked"):
         for line in parameters_in_words(params):
@@ -213,7 +215,7 @@ if not runs.empty:
         st.write(f"Priority: {FORMULA}.")
         st.page_link("app_pages/glossary.py", label="Glossary: DBSCAN, Gi*, trend", icon="📖")
 else:
-    st.caption(f"Most urgent first. {profile.describe()}.")
+    st.caption(f"Sorted by {sort_by}. {profile.describe()}.")
 event = st.dataframe(
     table,
     hide_index=True,
@@ -232,7 +234,7 @@ offer_download(
     filters={"profile": profile.name},
 )
 
-fmap = base_map()
+fmap = base_map(tiles=tiles_switch("hotspots_tiles"))
 geo_shown = states[states["id"].isin(shown["id"])]
 if not geo_shown.empty:
     minx, miny, maxx, maxy = geo_shown.total_bounds
@@ -291,7 +293,7 @@ with left:
             width="stretch",
         )
     if record["source"] == "manual":
-        st.info(f"Added by hand: {record['reason']}")
+        st.info(f"Added by hand: {safe_text(record['reason'])}")
     if profiles:
         st.markdown("**Who and when** (incidents in this place)")
         tabs = st.tabs([PROFILE_TITLES[d] for d in profiles])
@@ -308,6 +310,7 @@ with left:
             "Only what the sources recorded (police.uk files hold no ages, flags, hours or "
             f"dates). A flagged incident counts under each of its flags. {profile.describe()}."
         )
+    show_hotspot_links(int(selected), profile)
 with right:
     site_ids = (
         states.set_index("id").loc[selected, "site_ids"] if selected in set(states["id"]) else []
@@ -343,6 +346,9 @@ with right:
         st.dataframe(runs_seen, hide_index=True, width="stretch")
 
 if can(user, "edit_register"):
+    flash = st.session_state.pop("hotspots_flash", None)
+    if flash:
+        st.success(flash, icon="✅")
     c1, c2 = st.columns(2)
     with c1, st.form(f"status_{selected}_{record['version']}"):
         st.markdown("**Change status**")
@@ -361,11 +367,11 @@ if can(user, "edit_register"):
                     reason=reason,
                 )
         except (InputError, ConflictError) as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
-            st.success("Status saved.")
+            st.session_state["hotspots_flash"] = f"Status of #{selected} saved: {status}."
             st.rerun()
-    with c2, st.form(f"note_{selected}"):
+    with c2, st.form(f"note_{selected}", clear_on_submit=True):
         st.markdown("**Record a meeting decision**")
         meeting = st.date_input("Meeting date", value=dt.date.today())
         decision = st.text_area("Decision")
@@ -385,9 +391,9 @@ if can(user, "edit_register"):
                     due_on=due,
                 )
         except InputError as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
-            st.success("Decision recorded.")
+            st.session_state["hotspots_flash"] = f"Decision recorded for #{selected}."
             st.rerun()
     with st.expander("Add a place of concern named by the panel (not from data)"):
         with st.form("place_of_concern"):
@@ -411,7 +417,7 @@ if can(user, "edit_register"):
                         reason=why,
                     )
             except InputError as exc:
-                st.error(str(exc))
+                st.error(safe_text(exc))
             else:
-                st.success(f"Added {name}.")
+                st.success(f"Added {safe_text(name)}.")
                 st.rerun()

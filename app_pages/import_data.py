@@ -10,12 +10,14 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from app_pages.common import current_user, get_engine, offer_download
+from app_pages.episode_import import EPISODES, show_episode_import
 from assessments import categories, imports
 from assessments.permissions import can
 from assessments.settings import get_settings
 from geo import ConflictError, InputError, PersonalDataError
 from geo.ingest import FIELDS, expand_sources, guess_mapping, open_table
 from geo.schema import KINDS
+from geo.text import safe_text
 
 user = current_user()
 assert user is not None
@@ -23,9 +25,20 @@ engine = get_engine()
 settings = get_settings()
 
 st.title("Import data")
+what = INCIDENTS = "Incidents or locations"
 if not can(user, "import"):
     st.info("Imports are done by analysts. You can see the batches below.")
 else:
+    what = st.radio(
+        "What are you importing?",
+        [INCIDENTS, EPISODES],
+        horizontal=True,
+        key="import_what",
+        help="Missing episodes: one row per episode, with hashed references (see below).",
+    )
+if what == EPISODES:
+    show_episode_import(engine, user)
+elif can(user, "import"):
     st.caption(
         "Police.uk street CSVs (one file, or the zip police.uk gives you), or your own CSV, "
         "XLSX or GeoJSON with latitude/longitude or easting/northing. Each file is stored whole "
@@ -67,16 +80,16 @@ else:
             reader = open_table(first) if first.suffix not in {".xlsx", ".xlsm"} else None
         except InputError as exc:
             if "several sheets" in str(exc):
-                sheet = st.text_input("Sheet to import", help=str(exc))
+                sheet = st.text_input("Sheet to import", help=safe_text(exc))
                 reader = open_table(first, sheet=sheet) if sheet else None
             else:
-                st.error(str(exc))
+                st.error(safe_text(exc))
                 st.stop()
         if reader is None and first.suffix in {".xlsx", ".xlsm"}:
             try:
                 reader = open_table(first, sheet=sheet)
             except InputError as exc:
-                sheet = st.text_input("Sheet to import", help=str(exc))
+                sheet = st.text_input("Sheet to import", help=safe_text(exc))
                 reader = open_table(first, sheet=sheet) if sheet else None
         if reader is not None and reader.format != "police_uk":
             with st.expander("Columns: check how they are read", expanded=True):
@@ -105,14 +118,16 @@ else:
                 name = st.text_input("Save this mapping as (optional)")
                 if name and st.button("Save mapping"):
                     imports.save_mapping(engine, name, mapping, drop=drop, actor=user)
-                    st.success(f"Saved mapping {name!r}.")
+                    st.success(f"Saved mapping {safe_text(name)}.")
         elif reader is not None:
             st.caption("Recognised as a police.uk street file.")
         if st.button("Import", type="primary"):
             bar = st.progress(0.0, text="Importing...")
 
             def progress(name: str, rows: int, size: int) -> None:
-                bar.progress(min(0.99, rows / max(1, size / 110)), text=f"{name}: {rows:,} rows")
+                bar.progress(
+                    min(0.99, rows / max(1, size / 110)), text=f"{safe_text(name)}: {rows:,} rows"
+                )
 
             try:
                 report = imports.import_files(
@@ -127,10 +142,10 @@ else:
                 )
             except PersonalDataError as exc:
                 bar.empty()
-                st.error(str(exc))
+                st.error(safe_text(exc))
             except (InputError, ConflictError) as exc:
                 bar.empty()
-                st.error(f"{exc}\n\nNothing from this file was stored.")
+                st.error(f"{safe_text(exc)}\n\nNothing from this file was stored.")
             else:
                 bar.progress(1.0, text="Done")
                 st.session_state["import_report"] = report
@@ -142,7 +157,7 @@ if report is not None:
     st.dataframe(rows, hide_index=True, width="stretch")
     for batch in report.batches:
         for note in batch.notes:
-            st.caption(f"{batch.file}: {note}")
+            st.caption(f"{safe_text(batch.file)}: {safe_text(note)}")
     if user.is_demo and any(b.stored for b in report.batches):
         st.warning(
             "Your own data is now in the store, so the demo sign-in ends with your next click. "
@@ -228,6 +243,6 @@ if can(user, "import"):
                 actor=user,
             )
         except InputError as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
         else:
             st.success(f"Stored {len(stored)} districts.")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from typing import Any
 
 import folium
 import h3
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from app_pages.charts import accessible_chart
 from app_pages.common import (
@@ -17,15 +18,20 @@ from app_pages.common import (
     get_engine,
     offer_download,
 )
+from app_pages.folium_map import map_arguments, show_map
 from assessments import maps
+from assessments.episodes import load_episodes
 from assessments.imports import load_districts
 from assessments.incidents import month_range, taxonomy_in_store
 from geo.cells import cell_to_str
-from geo.disclosure import effective_resolution, protect_counts
+from geo.disclosure import DisclosureProfile, effective_resolution, protect_counts
 from geo.filters import IncidentFilter
+from geo.flows import district_flows, episode_flows, protect_flows
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
 from geo.labels import EMERGING_LABELS, flag_label, format_month, kind_label
 from geo.stats import emerging_hot_spots, gi_star
+from geo.text import safe_text
+from layers.flows import flow_layer
 from layers.hexes import (
     TILES,
     base_map,
@@ -91,8 +97,103 @@ def _spots(version: str, filt: IncidentFilter, res: int, analysis: str) -> pd.Da
 
 
 @st.cache_data(ttl=3600, max_entries=8)
+def _flows(
+    version: str, start: str, end: str, profile_name: str
+) -> tuple[pd.DataFrame, int, pd.DataFrame]:
+    episodes = load_episodes(
+        engine, start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end)
+    )
+    shown_profile = disclosure_profile(profile_name)
+    flows, hidden = protect_flows(episode_flows(episodes), shown_profile)
+    by_district, _ = protect_flows(district_flows(episodes), shown_profile)
+    return flows, hidden, by_district
+
+
+@st.cache_data(ttl=3600, max_entries=8)
 def _districts(version: str):  # type: ignore[no-untyped-def]
     return load_districts(engine)
+
+
+def _protect(raw: pd.DataFrame, profile: DisclosureProfile) -> tuple[pd.DataFrame, int]:
+    """Protected counts per hexagon, and how many the publication profile leaves out."""
+    protected = pd.concat(
+        [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
+    )
+    if profile.name != "publication":
+        return protected, 0
+    dropped = int(protected["suppressed"].sum())
+    return protected[~protected["suppressed"]].reset_index(drop=True), dropped
+
+
+def _spot_key(spots: pd.DataFrame, analysis: str) -> dict[str, tuple[str, str]]:
+    """Each hot spot class shown: its outline colour and what it means."""
+    return {
+        label: (
+            spot_colour(label, kind),
+            EMERGING_LABELS.get(label.split(" ")[0], "")
+            if analysis.startswith("emerging")
+            else ("more incidents than chance" if kind == "hot" else "fewer than chance"),
+        )
+        for label, kind in spots[["label", "kind"]].drop_duplicates().itertuples(index=False)
+    }
+
+
+@st.cache_data(ttl=3600, max_entries=16)
+def _figure(
+    version: str,
+    filt: IncidentFilter,
+    res: int,
+    profile: DisclosureProfile,
+    tiles: str,
+    analysis: str,
+    note: str | None,
+    flows: bool = False,
+    view: tuple[int, tuple[float, float]] | None = None,
+) -> dict[str, Any]:
+    """The whole map (hexagons, districts, hot spots, key), rendered for the map component.
+
+    ``view`` is a shared link's zoom and centre: the map opens there instead of fitting the
+    hexagons. Keyed on the data version and the parameters (``note`` and ``view`` too).
+    Building and rendering it (outlines, colours, the layer's JSON, folium's templates) was
+    most of the page's server time for thousands of hexagons; from the cache it is a few
+    strings.
+    """
+    raw = _cells(version, filt, res)
+    protected, _ = _protect(raw, profile)
+    if profile.name == "publication":
+        raw = raw.loc[raw["h3_cell"].isin(protected["h3_cell"])]
+    centres = [h3.cell_to_latlng(cell_to_str(c)) for c in raw["h3_cell"]]
+    lats, lons = [c[0] for c in centres], [c[1] for c in centres]
+    if view is not None:  # a shared link's view, drawn as the map opens
+        fmap = base_map(tiles=tiles)
+        fmap.location = list(view[1])
+        fmap.options["zoom"] = view[0]
+    else:
+        fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])
+    layer, colormap = hex_layer(protected, threshold=profile.threshold)
+    layer.add_to(fmap)
+    district_frame = _districts(version)
+    if not district_frame.empty:
+        codes = filt.districts or tuple(_choices(version)[0]["districts"])
+        district_layer(district_frame[district_frame["code"].isin(codes)]).add_to(fmap)
+    spot_key: dict[str, tuple[str, str]] = {}
+    if analysis != "none":
+        spots = _spots(version, filt, res, analysis)
+        if not spots.empty:
+            spot_layer(spots).add_to(fmap)
+            spot_key = _spot_key(spots, analysis)
+    if flows and filt.start_month and filt.end_month:
+        shown_flows = _flows(version, str(filt.start_month), str(filt.end_month), profile.name)[0]
+        flow_layer(shown_flows).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap.get_root().html.add_child(
+        folium.Element(
+            legend_html(
+                colormap, profile_text=profile.describe(), note=note, spots=spot_key or None
+            )
+        )
+    )
+    return map_arguments(fmap)
 
 
 taxonomy, (first, last) = _choices(version)
@@ -117,6 +218,22 @@ defaults = {
 }
 for key, value in defaults.items():
     st.session_state.setdefault(key, value)
+# A shared link's view (zoom, centre, selected hexagon) is where this visit starts.
+if "map_shared_view" not in st.session_state and {"zoom", "lat", "lon"} <= set(params):
+    with contextlib.suppress(ValueError):
+        st.session_state["map_shared_view"] = (
+            int(params["zoom"]),
+            (float(params["lat"]), float(params["lon"])),
+        )
+if "cell" in params and h3.is_valid_cell(params["cell"]):
+    st.session_state.setdefault("map_cell", params["cell"])
+# A newly imported month shows at once: a range that ended at the latest month follows it.
+newest = str(months[-1])
+if st.session_state.get("map_newest") not in (None, newest) and st.session_state[
+    "map_to"
+] == st.session_state.get("map_newest"):
+    st.session_state["map_to"] = newest
+st.session_state["map_newest"] = newest
 
 names = _districts(version).set_index("code")["name"].to_dict()
 with st.sidebar:
@@ -160,6 +277,13 @@ with st.sidebar:
         help="7: about 5 km² per hexagon; 8: 0.7 km² (town scale, the "
         "default); 9: 0.1 km²; 10: 0.015 km² (street scale)",
     )
+    show_flows = st.checkbox(
+        "Missing-episode flows",
+        key="map_flows",
+        help="Lines from where children went missing to where they were found, between "
+        "resolution-7 areas (about 5 km²), for the months chosen. Flows below the threshold "
+        "are not drawn.",
+    )
     tiles = st.radio("Background", list(TILES), key="map_tiles")
     analysis = st.radio(
         "Hot spot analysis",
@@ -195,7 +319,7 @@ filt = IncidentFilter(
 )
 shown_res, note = effective_resolution(res, kinds, profile)
 raw = _cells(version, filt, shown_res)
-st.caption(f"{filt.describe(names)} · {profile.describe()}")
+st.caption(f"{safe_text(filt.describe(names))} · {profile.describe()}")
 st.page_link("app_pages/glossary.py", label="What do these terms mean? Glossary", icon="📖")
 if note:
     st.warning(note)
@@ -203,12 +327,8 @@ if raw.empty:
     st.info("No incident matches these filters.")
     st.stop()
 
-protected = pd.concat(
-    [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
-)
+protected, dropped = _protect(raw, profile)
 if profile.name == "publication":
-    dropped = int(protected["suppressed"].sum())
-    protected = protected[~protected["suppressed"]].reset_index(drop=True)
     raw = raw.loc[raw["h3_cell"].isin(protected["h3_cell"])].reset_index(drop=True)
     dropped_note = (
         f"Publication profile: {dropped} hexagons with fewer than "
@@ -219,56 +339,61 @@ if profile.name == "publication":
     if protected.empty:
         st.info(note)
         st.stop()
-centres = [h3.cell_to_latlng(cell_to_str(c)) for c in raw["h3_cell"]]
-lats, lons = [c[0] for c in centres], [c[1] for c in centres]
-fmap = base_map(tiles=tiles, bounds=[[min(lats), min(lons)], [max(lats), max(lons)]])
-layer, colormap = hex_layer(protected, threshold=profile.threshold)
-layer.add_to(fmap)
+shared_zoom, shared_centre = st.session_state.get("map_shared_view", (None, None))
+shared_view = (int(shared_zoom), tuple(shared_centre)) if shared_zoom else None
 district_frame = _districts(version)
-if not district_frame.empty:
-    shown_districts = (
-        district_frame[district_frame["code"].isin(districts)]
-        if districts
-        else (district_frame[district_frame["code"].isin(taxonomy["districts"])])
-    )
-    district_layer(shown_districts).add_to(fmap)
-spot_key: dict[str, tuple[str, str]] = {}
 if analysis != "none":
     spots = _spots(version, filt, shown_res, analysis)
     if spots.empty:
         st.caption("Hot spot analysis: no significant hot or cold spot for this selection.")
     else:
-        spot_layer(spots).add_to(fmap)
         st.caption(
             f"Hot spot analysis ({analysis}): {len(spots)} hexagons outlined, one colour per "
             "class (see the key on the map). Corrected for testing many hexagons at once, so "
             "few are outlined by chance."
         )
-        spot_key = {
-            label: (
-                spot_colour(label, kind),
-                EMERGING_LABELS.get(label.split(" ")[0], "")
-                if analysis.startswith("emerging")
-                else ("more incidents than chance" if kind == "hot" else "fewer than chance"),
-            )
-            for label, kind in spots[["label", "kind"]].drop_duplicates().itertuples(index=False)
-        }
-folium.LayerControl(collapsed=True).add_to(fmap)
-fmap.get_root().html.add_child(
-    folium.Element(
-        legend_html(colormap, profile_text=profile.describe(), note=note, spots=spot_key or None)
-    )
+rendered = _figure(
+    version, filt, shown_res, profile, tiles, analysis, note, show_flows, shared_view
 )
+flow_note = ""
+if show_flows:
+    flows, hidden, by_district = _flows(version, start, end, profile.name)
+    flow_note = (
+        f"Missing-episode flows: {len(flows)} drawn between resolution-7 areas; {hidden} "
+        f"below {profile.threshold} episodes not drawn."
+    )
+    st.caption(flow_note)
+    with st.expander("Missing-episode flows between districts"):
+        st.dataframe(
+            by_district.assign(
+                from_district=by_district["from_district"].map(lambda c: names.get(c, c)),
+                to_district=by_district["to_district"].map(lambda c: names.get(c, c)),
+            )[["from_district", "to_district", "label"]].rename(
+                columns={
+                    "from_district": "went missing from",
+                    "to_district": "found in",
+                    "label": "episodes",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
 left, right = st.columns([3, 2])
 with left:
-    clicked = st_folium(
-        fmap,
-        height=600,
-        use_container_width=True,
-        returned_objects=["last_clicked"],
-        key="map_view",
+    clicked = show_map(
+        rendered, height=600, returned_objects=["last_clicked", "zoom", "center"], key="map_view"
     )
+    # The address holds the view, so copying it shares exactly what is on screen.
+    clicked = clicked or {}
+    if clicked.get("zoom") and clicked.get("center"):
+        st.query_params["zoom"] = str(int(clicked["zoom"]))
+        st.query_params["lat"] = f"{clicked['center']['lat']:.5f}"
+        st.query_params["lon"] = f"{clicked['center']['lng']:.5f}"
+    elif shared_zoom:
+        st.query_params["zoom"] = str(shared_zoom)
+        st.query_params["lat"] = f"{shared_centre[0]:.5f}"
+        st.query_params["lon"] = f"{shared_centre[1]:.5f}"
 with right:
     st.subheader("Monthly trend")
     monthly = _monthly(version, filt)
@@ -321,11 +446,19 @@ with right:
             filters={"filter": filt.describe(names), "profile": profile.name},
         )
     st.subheader("Selected hexagon")
-    point = (clicked or {}).get("last_clicked")
-    if not point:
+    point = clicked.get("last_clicked")
+    if point:
+        st.session_state["map_cell"] = h3.latlng_to_cell(point["lat"], point["lng"], shown_res)
+    selected = st.session_state.get("map_cell")
+    if selected and h3.get_resolution(selected) != shown_res:
+        selected = None  # chosen at another hexagon size: click again
+    if not selected:
         st.caption("Click a hexagon on the map to see its counts by category and month.")
     else:
-        cell = h3.str_to_int(h3.latlng_to_cell(point["lat"], point["lng"], shown_res))
+        st.query_params["cell"] = selected
+        lat, lon = h3.cell_to_latlng(selected)
+        st.caption(f"The hexagon around {lat:.4f}, {lon:.4f}.")
+        cell = h3.str_to_int(selected)
         detail = maps.cell_detail(engine, filt, cell=cell, res=shown_res)
         if detail.empty:
             st.caption("No matching incidents in that hexagon.")

@@ -37,7 +37,7 @@ with st.form("pack"):
         "Disclosure profile",
         ["internal", "publication"],
         horizontal=True,
-        help="publication: counts under 10 suppressed (c), others rounded",
+        help="publication: counts under 10 suppressed (c), others perturbed (±3) or rounded",
     )
     fmt = c4.radio("Format", ["pdf", "xlsx"], horizontal=True)
     make = st.form_submit_button("Make the pack", type="primary")

@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.charts import accessible_chart
-from app_pages.common import disclosure_profile, get_engine
+from app_pages.common import disclosure_profile, get_engine, offer_download
+from assessments.episode_performance import episode_report, shown_episode_report, workflow_trends
 from assessments.imports import load_districts
 from assessments.performance import REPEAT_MEASURES, performance_report
-from geo.disclosure import protect_outcomes
-from geo.export import to_safe_xlsx
+from geo.disclosure import protect_counts, protect_outcomes
 from geo.labels import label_columns
 from geo.outcomes import CAVEAT
 
@@ -56,6 +56,20 @@ for i, row in enumerate(headline.itertuples()):
     value = row.shown if row.shown is not None and not pd.isna(row.shown) else "-"
     cols[i % 3].metric(row.measure, value)
 
+st.subheader("The work, month by month")
+workflow = workflow_trends(
+    engine,
+    start=pd.Timestamp(start).date(),
+    end=pd.Timestamp(end).date(),
+    districts=districts or None,
+)
+workflow_chart = workflow.apply(lambda col: protect_counts(col, profile)["count"]).astype(float)
+accessible_chart(workflow_chart, value="count", suppressed=profile.suppressed_label)
+workflow_table = workflow.apply(lambda col: protect_counts(col, profile)["label"])
+workflow_table.index = workflow_table.index.strftime("%b %Y")
+workflow_table = workflow_table.reset_index()
+st.dataframe(workflow_table, hide_index=True, width="stretch")
+
 st.subheader("Places that keep coming back")
 st.caption(
     "A place recurs when a hotspot run finds it again after one or more runs of the same scope "
@@ -87,17 +101,59 @@ else:
     if "district_code" in outcomes:
         outcomes["district_code"] = outcomes["district_code"].map(lambda c: names.get(c, c))
     st.dataframe(label_columns(outcomes), hide_index=True, width="stretch")
-st.download_button(
-    "Download the framework (XLSX)",
-    data=to_safe_xlsx(
-        {
-            "headline": headline[["measure", "shown"]],
-            "repeat locations": repeats,
-            "agencies": agencies,
-            "districts": by_district,
-        }
+st.subheader("Missing episodes and return home interviews")
+st.caption(
+    "Notifications are missing episodes by their start month; individuals are children, "
+    "counted by the keyed hash of their reference (never named or listed). A re-referral is an "
+    "episode that began within 12 months of the same child's previous one. Rates are shown "
+    "only when what they are out of reaches the threshold."
+)
+episodes_shown = shown_episode_report(
+    episode_report(
+        engine,
+        start=pd.Timestamp(start).date(),
+        end=pd.Timestamp(end).date(),
+        districts=districts or None,
     ),
+    profile,
+)
+ecols = st.columns(3)
+for i, row in enumerate(episodes_shown["headline"].itertuples()):
+    ecols[i % 3].metric(row.measure, row.shown)
+if not episodes_shown["chart"].empty:
+    st.markdown("**Return home interviews by month**")
+    accessible_chart(episodes_shown["chart"], value="episodes", suppressed=profile.suppressed_label)
+st.markdown("**Every measure by month**")
+st.dataframe(episodes_shown["monthly"], hide_index=True, width="stretch")
+st.markdown("**Return home interviews by month and district**")
+rhi_shown = episodes_shown["rhi by month and district"].copy()
+if "district" in rhi_shown:
+    rhi_shown["district"] = rhi_shown["district"].map(lambda c: names.get(c, c))
+st.dataframe(rhi_shown, hide_index=True, width="stretch")
+st.markdown("**Children missing more than once: where they go missing from**")
+repeat_shown = episodes_shown["repeat missing by district"].copy()
+if "district" in repeat_shown:
+    repeat_shown["district"] = repeat_shown["district"].map(lambda c: names.get(c, c))
+st.dataframe(repeat_shown, hide_index=True, width="stretch")
+st.markdown("**Age profile of incidents in hotspots**")
+st.dataframe(episodes_shown["ages in hotspots"], hide_index=True, width="stretch")
+offer_download(
+    "Download the framework (XLSX)",
+    {
+        "headline": headline[["measure", "shown"]],
+        "repeat locations": repeats,
+        "agencies": agencies,
+        "districts": by_district,
+        "work by month": workflow_table,
+        "missing episodes": episodes_shown["headline"],
+        "episodes by month": episodes_shown["monthly"],
+        "rhi by district": rhi_shown,
+        "repeat missing": repeat_shown,
+        "ages in hotspots": episodes_shown["ages in hotspots"],
+    },
+    what="performance",
     file_name=f"performance-{start}-{end}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    filters={"from": str(start), "to": str(end), "profile": profile.name},
 )
 st.caption(profile.describe())

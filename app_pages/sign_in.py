@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages.common import get_engine, sign_in
 from assessments.settings import get_settings
 from assessments.users import AuthError, authenticate, sign_in_oidc
+from geo.text import safe_text
 
 st.title("Safer Places")
 st.caption("Place-based safeguarding mapping for the partnership. Sign in to continue.")
@@ -29,7 +30,7 @@ if settings.oidc_provider:
             sign_in(identity)
             st.rerun()
         except AuthError as exc:
-            st.error(str(exc))
+            st.error(safe_text(exc))
     elif st.button(f"Sign in with {settings.oidc_provider}", type="primary"):
         st.login(settings.oidc_provider)
     st.divider()
@@ -42,7 +43,7 @@ if submitted:
     try:
         user = authenticate(get_engine(), username, password)
     except AuthError as exc:
-        st.error(f"{exc}. Forgotten your password? Ask an administrator to reset it.")
+        st.error(f"{safe_text(exc)}. Forgotten your password? Ask an administrator to reset it.")
     else:
         sign_in(user)
         st.rerun()

@@ -9,15 +9,15 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages.common import current_user, get_engine, offer_download
-from app_pages.forms import assessment_form
+from app_pages.site_forms import assessment_panel, new_site_form
+from app_pages.tiles import tiles_switch
 from app_pages.words import district_name_map
 from assessments import site_assessments as records
 from assessments import sites
 from assessments.db import session_scope
-from assessments.permissions import can
 from assessments.questionnaire import ASSESSMENT_STATUSES, RISK_RATINGS
-from geo import InputError
 from geo.labels import format_date, label_columns
+from geo.text import safe_text
 from layers.sites import site_map
 
 user = current_user()
@@ -56,6 +56,7 @@ with st.sidebar:
     risks = st.multiselect("Risk", list(RISK_RATINGS))
     statuses = st.multiselect("Assessment status", [*ASSESSMENT_STATUSES, "not assessed"])
     overdue_only = st.checkbox("Review overdue only")
+    tiles = tiles_switch("sites_tiles")
 
 with session_scope(engine) as session:
     shown = sites.list_sites(
@@ -97,7 +98,12 @@ with list_tab:
         if event.selection.rows:
             st.session_state["sites_selected"] = int(table.iloc[event.selection.rows[0]]["id"])
             st.caption("Open the **Site** tab to see the selected site.")
-        st_folium(site_map(shown), height=420, use_container_width=True, returned_objects=[])
+        st_folium(
+            site_map(shown, tiles=tiles, district_names=names, type_labels=site_types),
+            height=420,
+            use_container_width=True,
+            returned_objects=[],
+        )
 
 with site_tab:
     site_ids = shown["id"].tolist()
@@ -114,29 +120,48 @@ with site_tab:
         )
         st.session_state["sites_selected"] = site_id
         row = shown.set_index("id").loc[site_id]
+        district = str(row["district_code"])
         left, right = st.columns([2, 3])
         with left:
-            st.subheader(str(row["name"]))
+            st.subheader(safe_text(row["name"]))
             st.text(
                 f"{site_types.get(row['site_type'], row['site_type'])} · "
-                f"{names.get(row['district_code'], row['district_code'])}\n"
+                f"{names.get(district, district)}\n"
                 f"{row['address_line'] or ''}"
             )
             st_folium(
-                site_map(shown[shown["id"] == site_id]),
+                site_map(
+                    shown[shown["id"] == site_id],
+                    tiles=tiles,
+                    district_names=names,
+                    type_labels=site_types,
+                ),
                 height=300,
                 use_container_width=True,
                 returned_objects=[],
                 key=f"site_map_{site_id}",
             )
+        with session_scope(engine) as session:
+            history = records.list_assessments(session, site_id=site_id, details=True)
+            actions = records.list_actions(session)
+        actions = actions[actions["site_id"] == site_id]
         with right:
-            with session_scope(engine) as session:
-                history = records.list_assessments(session, site_id=site_id)
-                actions = records.list_actions(session)
-            actions = actions[actions["site_id"] == site_id]
             st.markdown("**Assessments**")
             st.dataframe(
-                _readable(history.drop(columns=["site_id", "site", "district_code", "version"])),
+                _readable(
+                    history[
+                        [
+                            "id",
+                            "assessed_on",
+                            "organisation",
+                            "officer",
+                            "risk_rating",
+                            "status",
+                            "reviewed_by",
+                            "next_review_on",
+                        ]
+                    ].rename(columns={"id": "no."})
+                ),
                 hide_index=True,
                 width="stretch",
             )
@@ -146,44 +171,22 @@ with site_tab:
                 hide_index=True,
                 width="stretch",
             )
-        can_edit = can(user, "edit_assessment", district=str(row["district_code"]))
-        if can_edit:
-            open_ids = history.loc[history["status"] != "reviewed", "id"].tolist()
-            choice = st.selectbox(
-                "Assessment to edit",
-                [None, *open_ids],
-                format_func=lambda i: "Start a new assessment" if i is None else f"#{i}",
-            )
-            assessment_form(engine, user, site_id=site_id, assessment_id=choice)
-        else:
-            st.caption("You can read this site's assessments; editing is for its district.")
+            if not history.empty:
+                offer_download(
+                    "Download this site's assessments with their answers (CSV)",
+                    history.drop(columns=["version"]),
+                    what="assessments",
+                    file_name=f"saferplaces-assessments-site-{site_id}-{dt.date.today()}.csv",
+                    filters={"site": int(site_id)},
+                    key=f"sites_assessments_download_{site_id}",
+                )
+        assessment_panel(engine, user, site_id=site_id, district=district, history=history)
 
 with new_tab:
     if user.role == "viewer":
         st.info("Viewers read sites; analysts and district officers add them.")
     else:
-        with st.form("new_site", clear_on_submit=False):
-            name = st.text_input("Name of the place")
-            site_type = st.selectbox("Type", list(site_types), format_func=site_types.get)
-            c1, c2 = st.columns(2)
-            lat = c1.number_input("Latitude (WGS84)", value=52.8, format="%.6f")
-            lon = c2.number_input("Longitude (WGS84)", value=-2.1, format="%.6f")
-            address = st.text_input("Address of the place (a public place, never a home)")
-            created = st.form_submit_button("Add site", type="primary")
-        if created:
-            try:
-                with session_scope(engine) as session:
-                    site = sites.create_site(
-                        session,
-                        actor=user,
-                        data=sites.SiteIn(
-                            name=name, site_type=site_type, lat=lat, lon=lon, address_line=address
-                        ),
-                    )
-                    st.session_state["sites_selected"] = site.id
-                st.success(f"Added {name}.")
-            except (InputError, PermissionError) as exc:
-                st.error(str(exc))
+        new_site_form(engine, user, site_types=site_types, tiles=tiles)
 
 offer_download(
     "Download the site list (CSV)",

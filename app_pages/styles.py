@@ -19,6 +19,8 @@ _CSS = """
 /* Tables: no toolbar. Its own "Download as CSV" would bypass the export permission, the audit
    event and the formula neutralising; every download goes through a button of the page. */
 [data-testid="stElementToolbar"] { display: none !important; }
+/* The session cookie's script takes no room. */
+[data-testid="stElementContainer"]:has(.saferplaces-session) { display: none; }
 </style>
 """
 

@@ -13,10 +13,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from assessments.models import Action, Hotspot, Incident
+from assessments.models import Action, Assessment, Hotspot, Incident, Site
 from assessments.sites import list_sites
 from geo.coverage import COVERAGE_STATES, coverage_states
 from geo.filters import IncidentFilter
@@ -25,10 +25,26 @@ from geo.outcomes import district_outcomes, site_outcomes
 __all__ = [
     "hotspot_coverage",
     "outcomes_for_sites",
+    "register_version",
     "significance_filter",
     "significant_hotspots",
     "site_neighbourhood_counts",
 ]
+
+
+def register_version(engine: Engine) -> str:
+    """Return a token that changes whenever a hotspot, site or assessment changes.
+
+    With the data version it keys the cached coverage of the register (``hotspot_coverage``).
+    """
+    parts = []
+    with engine.connect() as conn:
+        for model in (Hotspot, Site, Assessment):
+            count, versions, top = conn.execute(
+                select(func.count(model.id), func.sum(model.version), func.max(model.id))
+            ).one()
+            parts.append(f"{count}-{versions}-{top}")
+    return ":".join(parts)
 
 
 def _register_frame(session: Session, *, active_only: bool) -> gpd.GeoDataFrame:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from assessments import bulkload
 from assessments.audit import record_event
 from assessments.db import is_postgres
-from assessments.models import District, ImportBatch, Incident, SavedMapping
+from assessments.models import District, Episode, ImportBatch, Incident, SavedMapping
 from assessments.permissions import Actor, require
 from assessments.settings import install_secret
 from geo._errors import ConflictError, InputError
@@ -333,13 +333,20 @@ def import_files(
     """
     if not isinstance(actor, str):
         require(actor, "import")
+    sources = expand_sources([Path(p) for p in paths])
+    removed = None
+    if not is_sample and not all(_already_imported(engine, s) for s in sources):
+        # Samples and real data never mix: the first real import removes the samples.
+        from assessments.sample_removal import remove_samples_before_real_data
+
+        removed = remove_samples_before_real_data(engine, actor=actor)
     districts = load_districts(engine)
     wanted = frozenset(only_districts) if only_districts else None
     if wanted and districts.empty:
         msg = "no district boundaries are stored yet: import them first to keep only your districts"
         raise InputError(msg)
     report = ImportReport()
-    for source in expand_sources([Path(p) for p in paths]):
+    for source in sources:
         try:
             batch = _import_one(
                 engine,
@@ -356,9 +363,20 @@ def import_files(
                 chunk_rows=chunk_rows,
             )
         except InputError as exc:
-            raise type(exc)(f"{source.name}: {exc}", **_error_kwargs(exc)) from exc
+            said = f" ({removed})" if removed and not report.batches else ""
+            raise type(exc)(f"{source.name}: {exc}{said}", **_error_kwargs(exc)) from exc
+        if removed and not report.batches:
+            batch.notes.insert(0, removed)
         report.batches.append(batch)
     return report
+
+
+def _already_imported(engine: Engine, source: Any) -> bool:
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(ImportBatch.id).where(ImportBatch.checksum == source.checksum()).limit(1)
+        ).first()
+    return found is not None
 
 
 def _error_kwargs(exc: InputError) -> dict[str, Any]:
@@ -398,7 +416,7 @@ def batch_rejects(engine: Engine, batch_id: int) -> pd.DataFrame:
 
 
 def delete_batch(engine: Engine, batch_id: int, *, actor: Actor | str = "cli") -> int:
-    """Undo an import: delete the batch and its incidents; return how many incidents went."""
+    """Undo an import: delete the batch and its incidents or episodes; return how many went."""
     if not isinstance(actor, str):
         require(actor, "delete_import")
     from sqlalchemy.orm import Session
@@ -412,6 +430,8 @@ def delete_batch(engine: Engine, batch_id: int, *, actor: Actor | str = "cli") -
             raise InputError(msg)
         count = session.scalar(select(func.count()).where(Incident.batch_id == batch_id)) or 0
         session.execute(delete(Incident).where(Incident.batch_id == batch_id))
+        count += session.scalar(select(func.count()).where(Episode.batch_id == batch_id)) or 0
+        session.execute(delete(Episode).where(Episode.batch_id == batch_id))
         record_event(
             session,
             actor=actor,
@@ -438,6 +458,10 @@ def import_districts(
     if not isinstance(actor, str):
         require(actor, "import")
     frame = read_boundaries(Path(path), code_field=code_field, name_field=name_field)
+    if not is_sample:  # real boundaries replace the synthetic samples, never join them
+        from assessments.sample_removal import remove_samples_before_real_data
+
+        remove_samples_before_real_data(engine, actor=actor)
     if only_codes:
         frame = frame[frame["code"].isin(only_codes)]
         if frame.empty:
@@ -456,7 +480,7 @@ def import_districts(
                 "min_lat": miny,
                 "max_lon": maxx,
                 "max_lat": maxy,
-                "source": Path(path).name[:255],
+                "source": "boundary file",  # never the file's own name (it may be personal)
                 "is_sample": is_sample,
             }
             if row.code in existing:
@@ -469,7 +493,7 @@ def import_districts(
             actor=actor,
             action="import",
             entity="district",
-            detail={"file": Path(path).name, "codes": frame["code"].tolist()},
+            detail={"codes": frame["code"].tolist()},
         )
     return frame[["code", "name"]].reset_index(drop=True)
 

@@ -34,6 +34,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "District",
+    "Episode",
     "Hotspot",
     "HotspotLineage",
     "HotspotObservation",
@@ -177,6 +178,8 @@ class User(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Moves on at sign-out and when the user is disabled: older session tokens are refused.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -469,3 +472,40 @@ class SavedMapping(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class Episode(Base):
+    """A missing episode: keyed hashes of its references, two optional points, dates and RHI.
+
+    The episode and child references are kept only as HMAC-SHA-256 hashes under the
+    installation's key (``assessments.settings.install_secret()``): a child's episodes can be
+    counted together, never named. Points are shown no finer than resolution 7.
+    """
+
+    __tablename__ = "episode"
+    __table_args__ = (
+        Index("ix_episode_month", "month"),
+        Index("ix_episode_from_district_month", "from_district", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="CASCADE"), index=True
+    )
+    episode_key: Mapped[str] = mapped_column(String(64), unique=True)
+    child_key: Mapped[str] = mapped_column(String(64), index=True)
+    from_lat: Mapped[float | None] = mapped_column(Float)
+    from_lon: Mapped[float | None] = mapped_column(Float)
+    from_cell: Mapped[int | None] = mapped_column(BigInteger)
+    from_district: Mapped[str | None] = mapped_column(String(16))
+    found_lat: Mapped[float | None] = mapped_column(Float)
+    found_lon: Mapped[float | None] = mapped_column(Float)
+    found_cell: Mapped[int | None] = mapped_column(BigInteger)
+    found_district: Mapped[str | None] = mapped_column(String(16))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    month: Mapped[dt.date] = mapped_column(Date)
+    age_band: Mapped[str | None] = mapped_column(String(16))
+    rhi_offered: Mapped[bool | None] = mapped_column()
+    rhi_accepted: Mapped[bool | None] = mapped_column()
+    rhi_within_72h: Mapped[bool | None] = mapped_column()

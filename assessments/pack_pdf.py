@@ -284,6 +284,17 @@ def _place_page(detail: dict[str, Any], pack: Pack) -> list[Any]:
     story.append(
         _section("Decisions", detail["decisions"], "No decision recorded yet.", [3, 8, 3, 2.5])
     )
+    links = detail.get("episode_links")
+    if links is not None and not links.empty:
+        story.append(
+            _section(
+                "Missing episodes and exploitation (the resolution-7 cells it touches)",
+                links,
+                "",
+                [3, 3, 3, 2],
+            )
+        )
+        story.append(_para(detail.get("episode_lead", ""), "small"))
     return story
 
 
@@ -324,6 +335,7 @@ def _appendix(pack: Pack) -> list[Any]:
         CondPageBreak(50 * mm),
         _para("C. How places were found and ranked", "h2"),
         *[_para(line) for line in method],
+        *[_para(line) for line in pack.episode_method],
         _section("D. Data sources", pack.sources, "No data imported.", [14, 6, 8, 4]),
         CondPageBreak(50 * mm),
         _para("E. Words used in this pack", "h2"),

@@ -89,6 +89,9 @@ class Pack:
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
     method: list[str] = field(default_factory=list)
     map_period: str = ""
+    #: Missing episodes and exploitation, by place on a page (protected), and how it was made.
+    episode_links: pd.DataFrame = field(default_factory=pd.DataFrame)
+    episode_method: list[str] = field(default_factory=list)
 
 
 def _labels(counts: pd.Series, profile: DisclosureProfile) -> np.ndarray:
@@ -348,6 +351,7 @@ def build_pack(
             }
         )
 
+    episode_table, episode_method = _episode_links(engine, details, profile)
     scoped_notes = notes[notes["hotspot_id"].isin(in_scope)]
     decisions_due = _decisions_due(
         scoped_notes, place_names, meeting=meeting_date, previous=previous, until=next_meeting
@@ -431,7 +435,53 @@ def build_pack(
         sources=sources,
         method=method,
         map_period=period,
+        episode_links=episode_table,
+        episode_method=episode_method,
     )
+
+
+def _episode_links(
+    engine: Engine, details: list[dict[str, Any]], profile: DisclosureProfile
+) -> tuple[pd.DataFrame, list[str]]:
+    """Add each place page's missing-episode links; return the table and method (protected)."""
+    from assessments.links import episode_links
+    from geo.links import LAG_METHOD, lead_in_words, protect_links
+
+    ids = [int(d["id"]) for d in details]
+    if not ids or load_episodes_count(engine) == 0:
+        for detail in details:
+            detail["episode_links"], detail["episode_lead"] = pd.DataFrame(), ""
+        return pd.DataFrame(), []
+    links = episode_links(engine, hotspot_ids=ids)
+    shown = protect_links(links.by_hotspot, profile)
+    rows = []
+    for detail in details:
+        hid = int(detail["id"])
+        lag = links.lag_by_hotspot.loc[hid] if hid in links.lag_by_hotspot.index else None
+        counted = int(links.by_hotspot.loc[hid, "episodes_counted"])
+        detail["episode_links"] = shown.loc[[hid]].reset_index(drop=True)
+        detail["episode_lead"] = lead_in_words(lag, counted, profile)
+        rows.append({"place": detail["name"], **shown.loc[hid].to_dict()})
+        rows[-1]["months"] = detail["episode_lead"]
+    method = [
+        "Missing episodes and exploitation: each place is taken as the resolution-7 cells "
+        "(about 5 km²) it touches, so nothing about missing episodes is placed more finely. "
+        "The co-location quotient (Leslie & Kronenfeld 2011) compares how often the nearest "
+        "neighbour of a missing-from or found-at point is an exploitation-flagged incident with "
+        "the mix of all points (1: as chance gives); its p-value comes from "
+        f"{links.permutations} random relabellings. " + LAG_METHOD
+    ]
+    return pd.DataFrame(rows).rename(columns={"months": "over the months"}), method
+
+
+def load_episodes_count(engine: Engine) -> int:
+    """How many missing episodes are stored."""
+    from sqlalchemy import func
+
+    from assessments.models import Episode
+
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Episode)).scalar_one())
 
 
 def _bng(wkb: bytes | None) -> shapely.Geometry:
@@ -590,7 +640,13 @@ def pack_xlsx(pack: Pack) -> bytes:
         ignore_index=True,
     )
     about = pd.DataFrame(
-        {"how places were found": [*pack.method, f"Maps: incidents {pack.map_period}."]}
+        {
+            "how places were found": [
+                *pack.method,
+                f"Maps: incidents {pack.map_period}.",
+                *pack.episode_method,
+            ]
+        }
     )
     return to_safe_xlsx(
         {
@@ -605,6 +661,7 @@ def pack_xlsx(pack: Pack) -> bytes:
             "late actions": pack.late_actions,
             "changes": changes,
             "sources": pack.sources,
+            "missing episodes": pack.episode_links,
             "about": about,
         }
     )

@@ -33,6 +33,7 @@ from assessments.models import (
 from assessments.permissions import Actor, require
 from assessments.sites import district_of_point
 from geo._errors import ConflictError, InputError
+from geo.ingest.personal import personal_text_message, personal_text_problem
 from geo.profiles import PROFILE_DIMENSIONS, ordered_profile
 from geo.schema import UK_BOUNDS
 from geo.scope import RunScope
@@ -96,6 +97,7 @@ def set_status(
     if not reason.strip():
         msg = "say why the status changes (the meeting's reason)"
         raise InputError(msg)
+    _refuse_personal(("reason", reason, False))
     hotspot = get_hotspot(session, hotspot_id)
     if hotspot.version != expected_version:
         raise ConflictError(
@@ -103,6 +105,9 @@ def set_status(
             current=snapshot(hotspot, exclude=("boundary_wkb", "cells")),
             attempted={"status": status, "reason": reason},
         )
+    if hotspot.status == status:
+        msg = f"the status is already {status!r}: choose another status to record a change"
+        raise InputError(msg)
     before = hotspot.status
     hotspot.status = status
     session.add(
@@ -132,6 +137,15 @@ def set_status(
     return hotspot
 
 
+def _refuse_personal(*fields: tuple[str, str, bool]) -> None:
+    """Refuse typed text holding personal data: (label, text, whether addresses are allowed)."""
+    for label, text, addresses in fields:
+        problem = personal_text_problem(text, addresses=addresses)
+        if problem:
+            msg = f"{label}: {personal_text_message(problem)}"
+            raise InputError(msg)
+
+
 def add_meeting_note(
     session: Session,
     *,
@@ -151,8 +165,21 @@ def add_meeting_note(
     if len(decision) > 4000:
         msg = "a decision is 4000 characters at most"
         raise InputError(msg)
+    _refuse_personal(("decision", decision, False))
     if due_on is not None and due_on < meeting_date:
         msg = "the due date is before the meeting"
+        raise InputError(msg)
+    duplicate = session.scalar(
+        select(MeetingNote.id).where(
+            MeetingNote.hotspot_id == hotspot_id,
+            MeetingNote.meeting_date == meeting_date,
+            MeetingNote.decision == decision.strip(),
+            MeetingNote.owner == owner.strip(),
+            MeetingNote.due_on.is_(None) if due_on is None else MeetingNote.due_on == due_on,
+        )
+    )
+    if duplicate is not None:
+        msg = "this decision is already recorded for that meeting (nothing new was saved)"
         raise InputError(msg)
     note = MeetingNote(
         hotspot_id=hotspot_id,
@@ -197,6 +224,7 @@ def add_place_of_concern(
     if not name.strip() or not reason.strip():
         msg = "give the place a name and say why the panel is concerned (no personal details)"
         raise InputError(msg)
+    _refuse_personal(("name", name, True), ("reason", reason, False))
     x, y = _TO_BNG.transform(lon, lat)
     circle = shapely.transform(
         shapely.Point(x, y).buffer(radius_m), _TO_WGS.transform, interleaved=False

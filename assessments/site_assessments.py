@@ -26,12 +26,14 @@ from assessments.questionnaire import (
     next_review_date,
 )
 from geo._errors import ConflictError, InputError
+from geo.ingest.personal import personal_text_message, personal_text_problem
 
 __all__ = [
     "ActionIn",
     "AssessmentIn",
     "FieldError",
     "add_action",
+    "answers_in_words",
     "create_assessment",
     "get_assessment",
     "list_actions",
@@ -124,6 +126,12 @@ def _validate(data: AssessmentIn, *, complete: bool) -> dict[str, str]:
     if len(data.risk_reasons) > 4000:
         errors["risk_reasons"] = "4000 characters at most"
     _check_answers(data.answers, errors)
+    texts = {"risk_reasons": data.risk_reasons, "findings": data.findings}
+    texts |= {"answers": " ".join(str(v) for v in data.answers.values() if isinstance(v, str))}
+    for key, value in texts.items():
+        problem = personal_text_problem(value)
+        if problem:
+            errors.setdefault(key, personal_text_message(problem))
     if complete:
         if not data.risk_rating:
             errors.setdefault("risk_rating", "rate the risk before submitting")
@@ -340,6 +348,9 @@ def _validate_action(data: ActionIn) -> dict[str, str]:
         errors["description"] = "describe the action"
     elif len(data.description) > 2000:
         errors["description"] = "2000 characters at most"
+    problem = personal_text_problem(data.description)
+    if problem:
+        errors.setdefault("description", personal_text_message(problem))
     if not data.agency.strip():
         errors["agency"] = "name the owning agency"
     if data.status not in ACTION_STATUSES:
@@ -418,8 +429,25 @@ def update_action(
     return action
 
 
-def list_assessments(session: Session, *, site_id: int | None = None) -> pd.DataFrame:
-    """Assessments (newest first), optionally of one site."""
+def answers_in_words(answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each question of the form with its answer in words ("not answered" when blank)."""
+    out = []
+    for question in QUESTIONS:
+        value = answers.get(question.key)
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        out.append((question.label, str(value) if value not in (None, "") else "not answered"))
+    return out
+
+
+def list_assessments(
+    session: Session, *, site_id: int | None = None, details: bool = False
+) -> pd.DataFrame:
+    """Assessments (newest first), optionally of one site.
+
+    ``details`` adds what was found: the reasons for the risk rating, the findings, who
+    submitted and reviewed it and when, and one column per question of the form (its key).
+    """
     query = (
         select(
             Assessment.id,
@@ -432,6 +460,8 @@ def list_assessments(session: Session, *, site_id: int | None = None) -> pd.Data
             Assessment.risk_rating,
             Assessment.status,
             Assessment.next_review_on,
+            Assessment.created_by,
+            Assessment.reviewed_by,
             Assessment.version,
         )
         .join(Site, Site.id == Assessment.site_id)
@@ -439,9 +469,25 @@ def list_assessments(session: Session, *, site_id: int | None = None) -> pd.Data
     )
     if site_id is not None:
         query = query.where(Assessment.site_id == site_id)
-    return pd.DataFrame(
+    if details:
+        query = query.add_columns(
+            Assessment.risk_reasons,
+            Assessment.findings,
+            Assessment.submitted_at,
+            Assessment.reviewed_at,
+            Assessment.answers,
+        )
+    frame = pd.DataFrame(
         session.execute(query).mappings().all(), columns=[c.name for c in query.selected_columns]
     )
+    if details:
+        answers = frame.pop("answers")
+        for question in QUESTIONS:
+            frame[question.key] = [
+                "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+                for v in answers.map(lambda a, k=question.key: (a or {}).get(k))
+            ]
+    return frame
 
 
 def list_actions(

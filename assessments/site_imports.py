@@ -24,11 +24,20 @@ from assessments.exports import encode_table, record_export
 from assessments.models import Action, Assessment, Site
 from assessments.permissions import Actor, require
 from assessments.questionnaire import QUESTIONS
+from assessments.sample_removal import remove_samples_before_real_data
 from geo._errors import InputError, PermissionDeniedError
 from geo.ingest import expand_sources, open_table
 from geo.ingest.personal import check_headers, normalise_header
 
-__all__ = ["RecordImport", "export_records", "import_actions", "import_assessments", "import_sites"]
+__all__ = [
+    "DATE_FORMATS",
+    "RecordImport",
+    "export_records",
+    "import_actions",
+    "import_assessments",
+    "import_sites",
+    "parse_date",
+]
 
 
 @dataclass
@@ -40,6 +49,7 @@ class RecordImport:
     stored: int = 0
     rejected: int = 0
     rejects: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rejected_by_reason(self) -> dict[str, int]:
@@ -54,6 +64,7 @@ class RecordImport:
             "stored": self.stored,
             "rejected": self.rejected,
             "rejected_by_reason": self.rejected_by_reason,
+            **({"notes": self.notes} if self.notes else {}),
         }
 
 
@@ -95,21 +106,76 @@ def _text(row: pd.Series, key: str) -> str:
     return "" if value is None or pd.isna(value) else str(value).strip()
 
 
+#: Date layouts read, tried in order: ISO first (year, month, day: never swapped), then the
+#: UK's day/month/year. A month/day/year date is never guessed: 03/25/2026 is refused, and
+#: 03/01/2026 is read as 3 January, as written in the UK.
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d/%m/%y",
+    "%d %b %Y",
+    "%d %B %Y",
+)
+
+
+def parse_date(text: str) -> dt.date | None:
+    """Read a date written as ISO (2025-03-01) or UK day/month/year (01/03/2025); else ``None``.
+
+    Examples
+    --------
+    >>> parse_date("2025-03-01"), parse_date("01/03/2025"), parse_date("03/25/2025")
+    (datetime.date(2025, 3, 1), datetime.date(2025, 3, 1), None)
+    """
+    text = text.strip()
+    for layout in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, layout).date()
+        except ValueError:
+            continue
+    return None
+
+
 def _date(row: pd.Series, key: str) -> dt.date | None:
+    value = row.get(key)
+    if isinstance(value, dt.datetime | pd.Timestamp):  # a real date cell of a spreadsheet
+        return None if pd.isna(value) else value.date()
+    if isinstance(value, dt.date):
+        return value
     text = _text(row, key)
     if not text:
         return None
-    parsed = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
-    if pd.isna(parsed):
-        msg = f"{key.replace('_', ' ')}: not a date ({text[:20]!r})"
+    parsed = parse_date(text)
+    if parsed is None:
+        msg = (
+            f"{key.replace('_', ' ')}: not a date ({text[:20]!r}), write it as 2025-03-01 "
+            "or as day/month/year, 01/03/2025"
+        )
         raise InputError(msg)
-    return parsed.date()
+    return parsed
 
 
 def _run(
-    engine: Engine, name: str, frame: pd.DataFrame, actor: Actor, entity: str, handle: Any
+    engine: Engine,
+    name: str,
+    frame: pd.DataFrame,
+    actor: Actor,
+    entity: str,
+    handle: Any,
+    *,
+    is_sample: bool = False,
 ) -> RecordImport:
-    report = RecordImport(file=name, read=len(frame))
+    # The file's own name may be personal: the report and the audit trail keep a label only.
+    del name
+    report = RecordImport(file=f"{entity.replace('_', ' ')} file", read=len(frame))
+    if not is_sample:  # samples and real records never mix
+        note = remove_samples_before_real_data(engine, actor=actor)
+        if note:
+            report.notes.append(note)
     with Session(engine) as session, session.begin():
         for i, row in frame.iterrows():  # tens to hundreds of records, each through a service
             line = int(i) + 2
@@ -167,7 +233,7 @@ def import_sites(
         )
         return True
 
-    return _run(engine, name, frame, actor, "site", handle)
+    return _run(engine, name, frame, actor, "site", handle, is_sample=is_sample)
 
 
 def import_assessments(
@@ -185,6 +251,7 @@ def import_assessments(
         "risk_reasons": ("reasons", "risk reasons"),
         "findings": ("finding", "summary of findings"),
         "next_review_on": ("review date", "next review", "review due"),
+        "reviewed_by": ("reviewer", "reviewed by"),
     }
     aliases.update({q.key: (q.label.lower(),) for q in QUESTIONS})
     name, frame = _rows(
@@ -223,6 +290,9 @@ def import_assessments(
         status = _text(row, "status").lower() or "draft"
         if status not in ("draft", "submitted", "reviewed"):
             raise InputError(f"status: unknown status {status!r}")
+        reviewer = _text(row, "reviewed_by") or "imported"
+        if status == "reviewed":
+            _check_imported_review(actor, reviewer, officer=data.officer)
         if status != "draft":
             records.validate_assessment(data, complete=True)
         assessment = records.create_assessment(session, actor=actor, data=data, is_sample=is_sample)
@@ -230,11 +300,30 @@ def import_assessments(
             assessment.status = status
             assessment.submitted_at = dt.datetime.combine(assessed_on, dt.time(12), dt.UTC)
             if status == "reviewed":
-                assessment.reviewed_by = "imported"
+                assessment.reviewed_by = reviewer
                 assessment.reviewed_at = assessment.submitted_at
         return True
 
-    return _run(engine, name, frame, actor, "assessment", handle)
+    return _run(engine, name, frame, actor, "assessment", handle, is_sample=is_sample)
+
+
+def _check_imported_review(actor: Actor, reviewer: str, *, officer: str) -> None:
+    """Refuse an imported review that would be the importer reviewing their own assessment.
+
+    The importer becomes the assessment's author, so a district officer importing
+    ``status=reviewed`` would review their own work: they import it as submitted and a colleague
+    reviews it in the app (or with ``saferplaces assessments review``). The partnership's central
+    team may bring in reviews done before Safer Places, naming someone else as the reviewer.
+    """
+    if actor.role not in ("admin", "analyst"):
+        msg = (
+            "status: a district officer cannot import an assessment as reviewed (it would be "
+            "reviewed by its own author); import it as submitted and ask a colleague to review it"
+        )
+        raise InputError(msg)
+    if reviewer.casefold() in {actor.username.casefold(), officer.strip().casefold()}:
+        msg = "reviewed by: an assessment is reviewed by someone other than its author"
+        raise InputError(msg)
 
 
 def import_actions(
@@ -281,7 +370,7 @@ def import_actions(
         )
         return True
 
-    return _run(engine, name, frame, actor, "action", handle)
+    return _run(engine, name, frame, actor, "action", handle, is_sample=is_sample)
 
 
 def export_records(engine: Engine, *, fmt: str = "csv", actor: Actor) -> dict[str, bytes] | bytes:
@@ -290,7 +379,7 @@ def export_records(engine: Engine, *, fmt: str = "csv", actor: Actor) -> dict[st
     with Session(engine) as session:
         frames = {
             "sites": sites.list_sites(session),
-            "assessments": records.list_assessments(session),
+            "assessments": records.list_assessments(session, details=True),
             "actions": records.list_actions(session),
         }
         record_export(

@@ -21,9 +21,11 @@ from assessments.audit import record_event, snapshot
 from assessments.models import Assessment, District, Site, SiteType
 from assessments.permissions import Actor, require
 from geo._errors import ConflictError, InputError
+from geo.ingest.personal import personal_text_message, personal_text_problem
 from geo.schema import UK_BOUNDS
 
 __all__ = [
+    "DUPLICATE_WITHIN_M",
     "DWELLING_WORDS",
     "SiteIn",
     "add_site_type",
@@ -129,6 +131,10 @@ def _validate(session: Session, data: SiteIn) -> list[str]:
         problems.append("location: the point is not in the United Kingdom (latitude, longitude)")
     if len(data.address_line) > 300:
         problems.append("address: 300 characters at most")
+    for label, value in (("name", data.name), ("address", data.address_line)):
+        problem = personal_text_problem(value, addresses=True)
+        if problem:
+            problems.append(f"{label}: {personal_text_message(problem)}")
     return problems
 
 
@@ -145,13 +151,48 @@ def _place(session: Session, data: SiteIn) -> str:
     return district
 
 
+#: Two sites of the same name closer than this are the same place entered twice.
+DUPLICATE_WITHIN_M = 50.0
+
+
+def _same_place(session: Session, data: SiteIn) -> Site | None:
+    """Return a stored site of the same name (case, spacing aside) within ``DUPLICATE_WITHIN_M``."""
+    name = " ".join(data.name.split()).casefold()
+    lat, lon = float(data.lat), float(data.lon)
+    box = DUPLICATE_WITHIN_M / 111_000 * 2
+    nearby = session.scalars(
+        select(Site).where(
+            Site.lat.between(lat - box, lat + box), Site.lon.between(lon - 2 * box, lon + 2 * box)
+        )
+    ).all()
+    for site in nearby:
+        if " ".join(site.name.split()).casefold() != name:
+            continue
+        dy = (site.lat - lat) * 111_320
+        dx = (site.lon - lon) * 111_320 * np.cos(np.radians(lat))
+        if float(np.hypot(dx, dy)) <= DUPLICATE_WITHIN_M:
+            return site
+    return None
+
+
 def create_site(session: Session, *, actor: Actor, data: SiteIn, is_sample: bool = False) -> Site:
-    """Create a site after checking the data, the district and the actor's rights."""
+    """Create a site after checking the data, the district and the actor's rights.
+
+    The same place is never added twice: a site of the same name within
+    ``DUPLICATE_WITHIN_M`` metres of a stored one is refused, naming the stored site.
+    """
     problems = _validate(session, data)
     if problems:
         raise InputError("; ".join(problems))
     district = _place(session, data)
     require(actor, "edit_site", district=district)
+    twin = _same_place(session, data)
+    if twin is not None:
+        msg = (
+            f"{twin.name} is already a site at this place (site {twin.id}): open it from the "
+            "Sites list rather than adding it again, or give the new place its own name"
+        )
+        raise InputError(msg)
     site = Site(
         name=data.name.strip(),
         site_type=data.site_type,

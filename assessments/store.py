@@ -8,11 +8,21 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from assessments.models import District, ImportBatch, Incident
+from assessments.models import (
+    Action,
+    Assessment,
+    District,
+    ImportBatch,
+    Incident,
+    Site,
+    User,
+)
 from geo.disclosure import DisclosureProfile, protect_counts, shown_count
 
 __all__ = [
+    "FIRST_ADMIN",
     "data_version",
+    "real_records",
     "shown_summary",
     "store_has_only_samples",
     "store_summary",
@@ -44,14 +54,32 @@ def store_uses_samples(engine: Engine) -> bool:
     return batch is not None or district is not None
 
 
-def store_has_only_samples(engine: Engine) -> bool:
-    """Whether the store holds the synthetic samples and nothing else (the demo may sign in)."""
+#: The administrator ``saferplaces start`` creates on every store, samples or not.
+FIRST_ADMIN = "admin"
+
+
+def real_records(engine: Engine) -> dict[str, int]:
+    """How many records of each kind are not samples (empty when there is none).
+
+    Batches, districts, sites, assessments and actions carry ``is_sample``; a user is real unless
+    it is the demo analyst or the first administrator every store gets.
+    """
+    checks = {
+        "import batches": select(func.count(ImportBatch.id)).where(~ImportBatch.is_sample),
+        "districts": select(func.count(District.id)).where(~District.is_sample),
+        "sites": select(func.count(Site.id)).where(~Site.is_sample),
+        "assessments": select(func.count(Assessment.id)).where(~Assessment.is_sample),
+        "actions": select(func.count(Action.id)).where(~Action.is_sample),
+        "users": select(func.count(User.id)).where(~User.is_demo, User.username != FIRST_ADMIN),
+    }
     with engine.connect() as conn:
-        real_batch = conn.execute(select(ImportBatch.id).where(~ImportBatch.is_sample).limit(1))
-        real_district = conn.execute(select(District.id).where(~District.is_sample).limit(1))
-        if real_batch.first() is not None or real_district.first() is not None:
-            return False
-    return store_uses_samples(engine)
+        counts = {name: int(conn.execute(query).scalar_one()) for name, query in checks.items()}
+    return {name: n for name, n in counts.items() if n}
+
+
+def store_has_only_samples(engine: Engine) -> bool:
+    """Whether every record in the store is a sample (the demo may sign in only then)."""
+    return store_uses_samples(engine) and not real_records(engine)
 
 
 def store_summary(engine: Engine) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from assessments.audit import record_event, snapshot
@@ -35,7 +35,9 @@ __all__ = [
     "list_users",
     "set_active",
     "set_role",
+    "sign_in_failed_message",
     "sign_in_oidc",
+    "update_user",
 ]
 
 DEMO_USERNAME = "demo"
@@ -83,6 +85,7 @@ class SignedInUser:
     is_active: bool
     is_demo: bool
     must_change_password: bool
+    session_epoch: int = 0
 
     @classmethod
     def of(cls, user: User) -> SignedInUser:
@@ -96,6 +99,7 @@ class SignedInUser:
             is_active=user.is_active,
             is_demo=user.is_demo,
             must_change_password=user.must_change_password,
+            session_epoch=user.session_epoch or 0,
         )
 
 
@@ -245,51 +249,89 @@ def ensure_demo_user(engine: Engine) -> SignedInUser:
         return SignedInUser.of(user)
 
 
+def sign_in_failed_message() -> str:
+    """Return the one message for every failed sign-in (never tells whether a name exists).
+
+    A wrong password, an unknown user name and a locked account read the same, so trying names
+    (or tripping the lockout) cannot show which accounts exist.
+    """
+    minutes = get_settings().lockout_minutes
+    return (
+        "wrong user name or password, or the account is locked after repeated failures "
+        f"(a locked account opens again after {minutes} minutes)"
+    )
+
+
 def authenticate(engine: Engine, username: str, password: str) -> SignedInUser:
     """Check a local account's password; count failures and lock after too many.
+
+    The failure counter, the lock and the last sign-in are changed by single atomic ``UPDATE``
+    statements (not by a versioned ORM write), so two sign-ins to one account at once are both
+    counted and neither fails with a stale-data error.
 
     Raises
     ------
     AuthError
-        With a message that never tells whether the user name exists.
+        With :func:`sign_in_failed_message` whether the user name exists, the password is wrong
+        or the account is locked; "disabled" only after the right password.
     """
     settings = get_settings()
     now = utcnow()
     failure: str | None = None
     with Session(engine) as session, session.begin():
-        user = session.scalar(
-            select(User).where(func.lower(User.username) == username.strip().lower())
-        )
-        if user is None or user.password_hash is None:
+        row = session.execute(
+            select(
+                User.id, User.username, User.password_hash, User.is_active, User.locked_until
+            ).where(func.lower(User.username) == username.strip().lower())
+        ).first()
+        if row is None or row.password_hash is None:
             _HASHER.hash(password or "x")  # same cost either way: no user-name probing by timing
             _failed(session, username[:120] or "anonymous", None, "unknown user")
-            failure = "wrong user name or password"
-        elif (locked_until := _aware(user.locked_until)) and locked_until > now:
-            _failed(session, user.username, user.id, "locked")
-            minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-            failure = f"this account is locked after repeated failures; try again in {minutes} min"
-        elif not _verify(user.password_hash, password):
-            user.failed_attempts += 1
-            reason = "wrong password"
-            if user.failed_attempts >= settings.max_failed_logins:
-                user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
-                user.failed_attempts = 0
-                reason = "wrong password; account locked"
-            _failed(session, user.username, user.id, reason)
-            failure = "wrong user name or password"
-        elif not user.is_active:
-            _failed(session, user.username, user.id, "disabled")
+            failure = sign_in_failed_message()
+        elif (locked_until := _aware(row.locked_until)) and locked_until > now:
+            _verify(row.password_hash, password)  # same cost as any other attempt
+            _failed(session, row.username, row.id, "locked")
+            failure = sign_in_failed_message()
+        elif not _verify(row.password_hash, password):
+            session.execute(
+                update(User)
+                .where(User.id == row.id)
+                .values(failed_attempts=User.failed_attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            locked = session.execute(
+                update(User)
+                .where(User.id == row.id, User.failed_attempts >= settings.max_failed_logins)
+                .values(
+                    failed_attempts=0,
+                    locked_until=now + dt.timedelta(minutes=settings.lockout_minutes),
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            reason = "wrong password; account locked" if locked else "wrong password"
+            _failed(session, row.username, row.id, reason)
+            failure = sign_in_failed_message()
+        elif not row.is_active:
+            _failed(session, row.username, row.id, "disabled")
             failure = "this account is disabled; ask an administrator"
         else:
-            if _HASHER.check_needs_rehash(user.password_hash):
-                user.password_hash = _HASHER.hash(password)
-            user.failed_attempts = 0
-            user.locked_until = None
-            user.last_login_at = now
-            record_event(
-                session, actor=user.username, action="sign_in", entity="user", entity_id=user.id
+            values: dict[str, object] = {
+                "failed_attempts": 0,
+                "locked_until": None,
+                "last_login_at": now,
+            }
+            if _HASHER.check_needs_rehash(row.password_hash):
+                values["password_hash"] = _HASHER.hash(password)
+            session.execute(
+                update(User)
+                .where(User.id == row.id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
             )
-            signed_in = SignedInUser.of(user)
+            record_event(
+                session, actor=row.username, action="sign_in", entity="user", entity_id=row.id
+            )
+            signed_in = SignedInUser.of(session.get_one(User, row.id))
     # Raised after the commit, so the failure count and its audit event are kept.
     if failure:
         raise AuthError(failure)
@@ -344,7 +386,12 @@ def sign_in_oidc(engine: Engine, *, subject: str, email: str, name: str) -> Sign
             )
         if not user.is_active:
             raise AuthError("this account is disabled; ask an administrator")
-        user.last_login_at = utcnow()
+        session.execute(  # atomic, unversioned: simultaneous sign-ins do not collide
+            update(User)
+            .where(User.id == user.id)
+            .values(last_login_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
         record_event(
             session,
             actor=user.username,
@@ -407,8 +454,51 @@ def set_role(
 
 
 def set_active(session: Session, *, actor: Actor, username: str, active: bool) -> User:
-    """Disable (or re-enable) a user; disabled users cannot sign in. Users are never deleted."""
+    """Disable (or re-enable) a user; disabled users cannot sign in. Users are never deleted.
+
+    Disabling also revokes the user's session tokens (their open sessions end at once).
+    """
+    user = get_user(session, username)
+    if user is not None and not active:
+        return _change(
+            session, actor, username, is_active=False, session_epoch=user.session_epoch + 1
+        )
     return _change(session, actor, username, is_active=active)
+
+
+def update_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    role: str | None = None,
+    districts: list[str] | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change only what is given: ``None`` keeps the current role, districts or status.
+
+    Disabling an account never touches its role; a role change needs the role named explicitly.
+    """
+    require(actor, "manage_users")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        msg = f"no user called {username!r}"
+        raise InputError(msg)
+    changes: dict[str, object] = {}
+    if role is not None or districts is not None:
+        new_role = user.role if role is None else role
+        new_districts = sorted(set((user.districts or []) if districts is None else districts))
+        _validate(username, new_role, new_districts)
+        new_districts = new_districts if new_role == "district" else []
+        if new_role != user.role:
+            changes["role"] = new_role
+        if new_districts != sorted(user.districts or []):
+            changes["districts"] = new_districts
+    if active is not None and active != user.is_active:
+        changes["is_active"] = active
+    if not changes:
+        return user
+    return _change(session, actor, username, **changes)
 
 
 def get_user(session: Session, username: str) -> User | None:

@@ -352,6 +352,9 @@ def _measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 def bench_cli(sizes: list[int], backend: str, repeat: int) -> None:
     """``saferplaces hotspots compute`` end to end at each size, beside the anchor."""
+    from pipeline_bench import _compile_bytecode
+
+    _compile_bytecode()
     saferplaces = str(Path(sys.executable).with_name("saferplaces"))
     print(
         f"hotspots compute end to end ({backend}), eps {EPS_M:g} m, min_samples {MIN_SAMPLES}; "

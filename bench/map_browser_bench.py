@@ -15,7 +15,9 @@ Needs Debian's /usr/bin/chromium.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -78,7 +80,8 @@ def _default_view(engine):  # type: ignore[no-untyped-def]
         kinds=("incident",),
     )
     raw = maps.count_cells(engine, filt, res=8)
-    return pd.concat([raw[["h3_cell"]], protect_counts(raw["count"], INTERNAL)], axis=1)
+    protected = protect_counts(raw["count"], INTERNAL, keys=raw["keysum"])  # as the page does
+    return pd.concat([raw[["h3_cell"]], protected], axis=1)
 
 
 def _plain_folium(protected, base: str, path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -118,26 +121,51 @@ def _plain_folium(protected, base: str, path: Path) -> None:  # type: ignore[no-
     fmap.save(str(path))
 
 
+def _children(pid: int) -> list[int]:
+    """The process ids whose parent is ``pid`` (Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--rows", type=int, default=0, help="a police.uk-shaped store of this many rows"
     )
+    parser.add_argument(
+        "--store", type=Path, help="keep the store in this SQLite file (reused when it exists)"
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="SVG",
+        help="run the server under py-spy and write its profile here: a flame graph (.svg) or "
+        "collapsed stacks (any other suffix); pip install py-spy",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'store.db'}"
+        path = args.store or Path(folder) / "store.db"
+        fresh = not path.exists()
+        url = f"sqlite:///{path}"
         engine = db.get_engine(url)
         db.migrate(engine)
-        if args.rows:
+        if fresh and args.rows:
             from assessments.imports import import_files
 
             # marked as samples so the demo sign-in lets the browser in (the page's work is
             # the same: it never looks at the flag)
             import_files(engine, [police_uk_csv(args.rows)], actor="bench", is_sample=True)
-        else:
+        elif fresh:
             load_samples(engine)
         protected = _default_view(engine)
         expected = len(protected)
@@ -146,8 +174,24 @@ def main() -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+        spy = (
+            [
+                str(Path(sys.executable).with_name("py-spy")),
+                "record",
+                "--rate",
+                "50",
+                "--format",
+                "flamegraph" if args.py_spy.suffix == ".svg" else "raw",
+                "--output",
+                str(args.py_spy),
+                "--",
+            ]
+            if args.py_spy
+            else []
+        )
         process = subprocess.Popen(
             [
+                *spy,
                 sys.executable,
                 "-m",
                 "streamlit",
@@ -193,8 +237,13 @@ def main() -> None:
                     plain_times.append(time.perf_counter() - started)
                 browser.close()
         finally:
+            if args.py_spy:  # py-spy writes its graph when the server ends on SIGINT
+                for child in _children(process.pid):
+                    os.kill(child, signal.SIGINT)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=60)
             process.terminate()
-            process.wait(timeout=20)
+            process.wait(timeout=60)
     store = f"{args.rows:,} police.uk-shaped rows" if args.rows else "samples"
     ratios = [a / b for a, b in zip(times, plain_times, strict=True)]
     print(

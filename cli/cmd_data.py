@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -123,6 +124,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             "--out", type=Path, required=True, help="folder (csv: one file per table) or .xlsx file"
         )
         exp.set_defaults(needs="export", func=_records_export)
+        if kind == "assessments":
+            review = sub.add_parser(
+                "review",
+                help="mark a submitted assessment reviewed (never by its own author; use --user)",
+            )
+            review.add_argument("id", type=int, help="the assessment's number")
+            review.add_argument("--json", action="store_true", help="print JSON")
+            # Reviewing is a district-scoped right: the service checks it against the
+            # assessment's own district (and refuses its author), which only it can see.
+            review.set_defaults(needs="view", func=_review)
 
     pack = subparsers.add_parser("pack", help="write a strategy meeting pack (PDF or XLSX)")
     pack.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="meeting date")
@@ -199,11 +210,26 @@ def _hexes(args: argparse.Namespace) -> int:
     actor = resolve_actor(args, engine)
     profile = _profile(args)
     filt = _filter(args)
-    res, note = effective_resolution(args.res, filt.kinds, profile)
-    raw = maps.count_cells(engine, filt, res=res)
-    protected = pd.concat(
-        [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
-    )
+    # Each kind at the finest resolution it may have: incidents at --res, missing-from and
+    # found-at locations never finer than the profile's coarse resolution. Every row says
+    # which kinds it counts at which resolution; a note says when a kind was coarsened.
+    by_res: dict[int, list[str]] = {}
+    for kind in filt.kinds or KINDS:
+        by_res.setdefault(effective_resolution(args.res, (kind,), profile)[0], []).append(kind)
+    parts, notes = [], []
+    for res, kinds in sorted(by_res.items(), reverse=True):
+        raw = maps.count_cells(engine, dataclasses.replace(filt, kinds=tuple(kinds)), res=res)
+        if raw.empty and len(by_res) > 1:
+            continue  # nothing of these kinds: nothing to coarsen or to say
+        part = pd.concat(
+            [raw[["h3_cell"]], protect_counts(raw["count"], profile, keys=raw["keysum"])], axis=1
+        )
+        parts.append(part.assign(kinds=";".join(kinds), resolution=res))
+        if res != args.res:
+            notes.append(effective_resolution(args.res, kinds, profile)[1] or "")
+    protected = pd.concat(parts, ignore_index=True)
+    res = int(protected["resolution"].max()) if len(protected) else args.res
+    note = " ".join(n.replace("the map uses", "these rows use") for n in notes if n)
     if note:
         print(f"note: {note}", file=sys.stderr)
     if args.format == "geojson":
@@ -214,9 +240,13 @@ def _hexes(args: argparse.Namespace) -> int:
             "profile": profile.describe(),
             "filter": filt.describe(),
             "resolution": res,
+            "resolutions": {k: r for r, ks in by_res.items() for k in ks},
+            "note": note,
         }
-        for feature in data["features"]:
+        for feature, row in zip(data["features"], protected.itertuples(), strict=True):
             feature["properties"]["suppressed"] = feature["properties"]["count"] is None
+            feature["properties"]["kinds"] = row.kinds
+            feature["properties"]["resolution"] = int(row.resolution)
         text = json.dumps(data)
         payload = text.encode()
         from sqlalchemy.orm import Session
@@ -241,7 +271,8 @@ def _hexes(args: argparse.Namespace) -> int:
                 "suppressed": protected["suppressed"],
             }
         )
-        table["resolution"] = res
+        table["kinds"] = protected["kinds"].to_numpy()
+        table["resolution"] = protected["resolution"].to_numpy()
         table["profile"] = profile.name
         payload = export_table(
             engine,
@@ -271,6 +302,26 @@ def _records_import(args: argparse.Namespace) -> int:
         )
         for line, reason in report.rejects:
             print(f"  line {line}: {reason}")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from assessments import site_assessments as records
+
+    engine = store_engine()
+    actor = resolve_actor(args, engine)
+    with Session(engine) as session, session.begin():
+        current = records.get_assessment(session, args.id)
+        done = records.review_assessment(
+            session, actor=actor, assessment_id=args.id, expected_version=current.version
+        )
+        result = {"id": done.id, "status": done.status, "reviewed_by": done.reviewed_by}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"assessment {result['id']} reviewed by {result['reviewed_by']}")
     return 0
 
 

@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description=(
             "Import files, folders or police.uk zips. Each file is stored whole or not at all; "
             "rejected rows are reported with their line number and reason. Files with personal "
-            "data are refused."
+            "data are refused. 'saferplaces import episodes FILE' imports a CSV or XLSX of "
+            "missing episodes (one row per episode; any bad row refuses the whole file)."
         ),
     )
     imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -142,6 +143,8 @@ class _Progress:
 
 
 def _import(args: argparse.Namespace) -> int:
+    if args.paths[0] == Path("episodes") and not args.paths[0].exists() and len(args.paths) > 1:
+        return _import_episodes(args)
     from assessments import imports
     from geo.export import to_safe_csv
 
@@ -185,6 +188,45 @@ def _import(args: argparse.Namespace) -> int:
         print("rejected rows with their line numbers:")
         for batch_id in with_rejects:
             print(f"    saferplaces batches rejects {batch_id}")
+    return 0
+
+
+def _import_episodes(args: argparse.Namespace) -> int:
+    """``saferplaces import episodes FILE...``: missing episodes, each file all or nothing."""
+    from assessments import episodes, imports
+    from geo.export import to_safe_csv
+
+    engine = store_engine()
+    actor = resolve_actor(args, engine)
+    mapping, drop = {}, list(args.drop)
+    if args.mapping:
+        mapping, saved_drop = imports.get_mapping(engine, args.mapping)
+        drop = sorted(set(drop) | set(saved_drop))
+    mapping.update(_pairs(args.map))
+    reports = []
+    for path in args.paths[1:]:
+        try:
+            reports.append(
+                episodes.import_episodes(
+                    engine, path, actor=actor, mapping=mapping or None, drop=drop, sheet=args.sheet
+                )
+            )
+        except episodes.EpisodeRowsError as exc:
+            if args.rejects:
+                frame = exc.rejects.assign(file=path.name)[["file", "line", "reason"]]
+                args.rejects.write_bytes(to_safe_csv(frame))
+            raise
+    if args.json:
+        print(json.dumps({"batches": [r.as_json() for r in reports]}))
+        return 0
+    for report in reports:
+        if report.duplicate:
+            print(f"{report.file}: duplicate of batch {report.batch_id}; nothing stored")
+        else:
+            print(
+                f"{report.file}: batch {report.batch_id}: read {report.read:,}, "
+                f"stored {report.stored:,} episodes"
+            )
     return 0
 
 

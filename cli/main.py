@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "cli.cmd_import",
     "cli.cmd_data",
     "cli.cmd_hotspots",
+    "cli.cmd_performance",
     "cli.cmd_users",
     "cli.cmd_audit",
 ]

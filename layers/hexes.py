@@ -59,10 +59,19 @@ def _ring_coordinates(cells: pd.Series, *, digits: int) -> tuple[np.ndarray, np.
     return np.round(coords, digits), np.flatnonzero(np.diff(owner)) + 1
 
 
+def _ring_lists(coords: np.ndarray, starts: np.ndarray) -> list[list[list[float]]]:
+    """Split ring coordinates into lists; one reshape when every ring has the same length."""
+    if not len(coords):
+        return []
+    lengths = np.diff(np.concatenate([[0], starts, [len(coords)]]))
+    if (lengths == lengths[0]).all():
+        return coords.reshape(len(lengths), int(lengths[0]), 2).tolist()  # type: ignore[no-any-return]
+    return [ring.tolist() for ring in np.split(coords, starts)]
+
+
 def _rings(cells: pd.Series, *, digits: int) -> list[list[list[float]]]:
     """Return closed GeoJSON rings ``[lng, lat]`` of H3 cells (int64), coordinates rounded."""
-    coords, starts = _ring_coordinates(cells, digits=digits)
-    return [ring.tolist() for ring in np.split(coords, starts)] if len(coords) else []
+    return _ring_lists(*_ring_coordinates(cells, digits=digits))
 
 
 def hexes_geojson(cells: pd.DataFrame) -> dict[str, Any]:
@@ -232,7 +241,7 @@ def hex_layer(
     fill, fills = pd.factorize(pd.Series(fill_colours(cells["count"], colormap), dtype=object))
     coords, starts = _ring_coordinates(cells["h3_cell"], digits=MAP_DIGITS)
     columns = {
-        "rings": [ring.tolist() for ring in np.split(coords, starts)] if len(coords) else [],
+        "rings": _ring_lists(coords, starts),
         "label": label.tolist(),
         "labels": [html.escape(text) for text in labels],
         "fill": fill.tolist(),
@@ -254,6 +263,16 @@ def hex_layer(
     return layer, colormap
 
 
+# Style functions are module functions, not lambdas, so that a map can be pickled (the Map page
+# keeps whole maps in Streamlit's data cache).
+def _district_style(feature: dict[str, Any]) -> dict[str, Any]:
+    return {"fill": False, "color": "#222222", "weight": 2, "dashArray": "6 4"}
+
+
+def _spot_style(feature: dict[str, Any]) -> dict[str, Any]:
+    return {"fill": False, "weight": 3, "color": feature["properties"]["colour"]}
+
+
 def district_layer(
     districts: gpd.GeoDataFrame, *, name: str = "District boundaries"
 ) -> folium.GeoJson:
@@ -266,12 +285,7 @@ def district_layer(
     return folium.GeoJson(
         data,
         name=name,
-        style_function=lambda _: {
-            "fill": False,
-            "color": "#222222",
-            "weight": 2,
-            "dashArray": "6 4",
-        },
+        style_function=_district_style,
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
     )
 
@@ -395,10 +409,6 @@ def spot_layer(cells: pd.DataFrame, *, name: str = "Significant hot spots") -> f
     return folium.GeoJson(
         data,
         name=name,
-        style_function=lambda f: {
-            "fill": False,
-            "weight": 3,
-            "color": f["properties"]["colour"],
-        },
+        style_function=_spot_style,
         tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Hot spot analysis"]),
     )

@@ -254,9 +254,9 @@ def render_static_map(
             alignment="left",
         )
     if title:
-        fig.text(0.01, 0.97, title, fontsize=9, va="top", weight="bold")
+        fig.text(0.01, 0.97, title, fontsize=9, va="top", weight="bold", parse_math=False)
     if footer:
-        fig.text(0.01, 0.01, footer, fontsize=6, color="#333333")
+        fig.text(0.01, 0.01, footer, fontsize=6, color="#333333", parse_math=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()

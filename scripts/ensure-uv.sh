@@ -10,3 +10,6 @@ else
   UV=.tools/bin/uv
 fi
 export UV
+# Write the libraries' bytecode when uv installs them: where PYTHONDONTWRITEBYTECODE is set (as
+# on some CI machines) every process would otherwise compile pandas and SQLAlchemy from source.
+export UV_COMPILE_BYTECODE=1

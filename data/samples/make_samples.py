@@ -281,6 +281,101 @@ def make(out: Path) -> None:
     )
 
     _sites_and_assessments(out, rng)
+    _episodes(out, polygons, county)
+
+
+def _episodes(out: Path, polygons: list[shapely.Polygon], county: shapely.Polygon) -> None:
+    """Missing episodes, one row per episode, with their own seed (the other files stay as
+    they were): invented references, some children with repeat episodes, missing-from points
+    (snapped to 250 m) and found-at points (often near the planted places; near the emerging
+    ones they rise a few months before the exploitation incidents there), dates and RHI."""
+    rng = np.random.default_rng(SEED + 16)
+    rows = []
+    n_children = 900
+    # A child's usual missing-from point (home or placement), snapped coarse.
+    district_of = rng.choice(len(DISTRICTS), size=n_children, p=[0.22, 0.14, 0.16, 0.2, 0.12, 0.16])
+    homes = np.array([DISTRICTS[d][2] for d in district_of], dtype=float)
+    homes += rng.normal(0, 2_000, homes.shape)
+    # Most children go missing once; some again and again (the repeat missing).
+    episodes_of = np.where(rng.random(n_children) < 0.7, 1, 1 + rng.geometric(0.25, n_children))
+    episode_no = 0
+    for child in range(n_children):
+        months = np.sort(rng.choice(len(MONTHS), size=min(episodes_of[child], 20), replace=True))
+        for month_index in months:
+            episode_no += 1
+            month = MONTHS[month_index]
+            t = month_index / (len(MONTHS) - 1)
+            hx, hy = homes[child]
+            if rng.random() < 0.85:
+                mx, my = rng.normal(hx, 150), rng.normal(hy, 150)
+            else:
+                mx, my = rng.normal(hx, 3_000), rng.normal(hy, 3_000)
+            near = rng.random()
+            emerging = [h for h in HOTSPOTS if h[2] == "emerging"]
+            if t > 0.4 and near < 0.35:
+                _, (dx, dy), _, district = emerging[rng.integers(len(emerging))]
+            elif near < 0.55:
+                _, (dx, dy), _, district = HOTSPOTS[rng.integers(len(HOTSPOTS))]
+            else:
+                district = None
+            if district is not None:
+                cx, cy = DISTRICTS[district][2]
+                fx, fy = rng.normal(cx + dx, 120), rng.normal(cy + dy, 120)
+            else:
+                fx, fy = rng.normal(hx, 1_500), rng.normal(hy, 1_500)
+            start = month + pd.Timedelta(days=int(rng.integers(0, 28)))
+            end = start + pd.Timedelta(days=int(rng.choice([0, 0, 1, 1, 2, 3, 6])))
+            offered = rng.random() < 0.85
+            accepted = offered and rng.random() < 0.62
+            within = accepted and rng.random() < 0.7
+            rows.append(
+                {
+                    "episode_ref": f"SYN-EP-{episode_no:06d}",
+                    "child_ref": f"SYN-CH-{child + 1:05d}",
+                    "mx": mx,
+                    "my": my,
+                    "fx": fx,
+                    "fy": fy,
+                    "has_from": rng.random() > 0.08,
+                    "has_found": rng.random() > 0.15,
+                    "start_date": start.strftime("%Y-%m-%d"),
+                    "end_date": end.strftime("%Y-%m-%d") if rng.random() > 0.03 else "",
+                    "age_band": rng.choice(
+                        ["10-12", "13-14", "15-16", "17"], p=[0.1, 0.35, 0.4, 0.15]
+                    ),
+                    "rhi_offered": "yes" if offered else "no",
+                    "rhi_accepted": "yes" if accepted else ("no" if offered else ""),
+                    "rhi_within_72h": "yes" if within else ("no" if accepted else ""),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    mx, my = _snap(frame["mx"].to_numpy(), frame["my"].to_numpy(), 250)
+    fx, fy = _snap(frame["fx"].to_numpy(), frame["fy"].to_numpy(), 35)
+    has_from = frame["has_from"].to_numpy() & shapely.contains_xy(county, mx, my)
+    has_found = frame["has_found"].to_numpy() & shapely.contains_xy(county, fx, fy)
+    lat, lon = _to_wgs(mx, my)
+    frame["missing_from_latitude"] = np.where(has_from, np.round(lat, 5).astype(str), "")
+    frame["missing_from_longitude"] = np.where(has_from, np.round(lon, 5).astype(str), "")
+    lat, lon = _to_wgs(fx, fy)
+    frame["found_at_latitude"] = np.where(has_found, np.round(lat, 5).astype(str), "")
+    frame["found_at_longitude"] = np.where(has_found, np.round(lon, 5).astype(str), "")
+    frame = frame.sort_values(["start_date", "episode_ref"], kind="stable")
+    frame[
+        [
+            "episode_ref",
+            "child_ref",
+            "missing_from_latitude",
+            "missing_from_longitude",
+            "found_at_latitude",
+            "found_at_longitude",
+            "start_date",
+            "end_date",
+            "age_band",
+            "rhi_offered",
+            "rhi_accepted",
+            "rhi_within_72h",
+        ]
+    ].to_csv(out / "synthetic_episodes.csv", index=False)
 
 
 SITE_TYPES = [

@@ -48,6 +48,7 @@ __all__ = [
     "REASONS",
     "IncidentNormaliser",
     "SeenCounts",
+    "check_coordinates",
     "guess_mapping",
     "hash_reference",
     "row_keys",
@@ -484,27 +485,7 @@ class IncidentNormaliser:
         """Whole-file checks on the first located rows: swapped axes, grid references."""
         if self._checked_coordinates:
             return
-        both = x.notna() & y.notna()
-        if both.sum() == 0:
-            return
-        self._checked_coordinates = True
-        xs, ys = x[both], y[both]
-        if ((xs.abs() > 180) | (ys.abs() > 90)).mean() > 0.5:
-            msg = (
-                "the latitude/longitude columns hold values like British National Grid "
-                "eastings and northings (hundreds of thousands of metres). Map them as "
-                "easting and northing instead (e.g. --map easting=COLUMN --map northing=COLUMN)."
-            )
-            raise InputError(msg)
-        lon_min, lat_min, lon_max, lat_max = UK_BOUNDS
-        swapped = (ys.between(lon_min, lon_max) & xs.between(lat_min, lat_max)).mean()
-        if swapped > 0.5:
-            msg = (
-                "latitude and longitude look swapped: the latitude column holds values like "
-                "longitudes in the UK (-9 to 2) and the longitude column like latitudes (50 to "
-                "61). Map them the other way round (--map latitude=... --map longitude=...)."
-            )
-            raise InputError(msg)
+        self._checked_coordinates = check_coordinates(x, y)
 
     def _check_births(self, date: pd.Series, month: pd.Series | None, first_line: int) -> None:
         """Refuse the file if its date column holds dates of birth."""
@@ -535,6 +516,35 @@ class IncidentNormaliser:
 
     def _row_keys(self, valid: pd.DataFrame) -> np.ndarray:
         return row_keys(valid, self._seen)
+
+
+def check_coordinates(x: pd.Series, y: pd.Series, *, what: str = "latitude/longitude") -> bool:
+    """Raise when most located rows look like grid references or swapped axes.
+
+    Returns whether there was anything to check (``False`` when no row has both values).
+    """
+    both = x.notna() & y.notna()
+    if both.sum() == 0:
+        return False
+    xs, ys = x[both], y[both]
+    if ((xs.abs() > 180) | (ys.abs() > 90)).mean() > 0.5:
+        msg = (
+            f"the {what} columns hold values like British National Grid "
+            "eastings and northings (hundreds of thousands of metres). Map them as "
+            "easting and northing instead (e.g. --map easting=COLUMN --map northing=COLUMN)."
+        )
+        raise InputError(msg)
+    where = "" if what == "latitude/longitude" else f"{what}: "
+    lon_min, lat_min, lon_max, lat_max = UK_BOUNDS
+    swapped = (ys.between(lon_min, lon_max) & xs.between(lat_min, lat_max)).mean()
+    if swapped > 0.5:
+        msg = (
+            f"{where}latitude and longitude look swapped: the latitude column holds values like "
+            "longitudes in the UK (-9 to 2) and the longitude column like latitudes (50 to "
+            "61). Map them the other way round (--map latitude=... --map longitude=...)."
+        )
+        raise InputError(msg)
+    return True
 
 
 def row_keys(valid: pd.DataFrame, seen: SeenCounts | None = None) -> np.ndarray:

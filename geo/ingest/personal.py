@@ -27,6 +27,8 @@ __all__ = [
     "check_values",
     "name_lists",
     "normalise_header",
+    "personal_text_message",
+    "personal_text_problem",
 ]
 
 _HARD_HEADERS: Final[list[tuple[str, re.Pattern[str]]]] = [
@@ -393,3 +395,60 @@ def check_values(
 
 def _role_for(header: str) -> str:
     return "place" if header in PLACE_HEADERS else "text"
+
+
+_BIRTH_WORDS: Final = re.compile(r"\b(dob|d\.o\.b\.?|date of birth|born( on)?)\b", re.IGNORECASE)
+
+
+def personal_text_problem(value: str, *, addresses: bool = False) -> str | None:
+    """Say what personal data a typed text (a site's name, findings, a decision) holds, or None.
+
+    E-mail addresses, phone numbers, NHS numbers (checksum-tested), National Insurance numbers,
+    dates of birth (a full date with "DOB"/"born", or any full date before 2000), a person's
+    name (a known first name followed by a surname or a capitalised word) and, unless
+    ``addresses`` (a site's own address), a house-number address or a full postcode. The answer
+    names what was found, never the value.
+
+    Examples
+    --------
+    >>> personal_text_problem("Poor lighting along the canal path")
+    >>> personal_text_problem("Spoke to Jane Smith about the gate")
+    "a person's name"
+    >>> personal_text_problem("call 07700 900123")
+    'a phone number'
+    """
+    text = str(value or "").strip()
+    if not text:
+        return None
+    checks = [
+        (_PATTERNS[0][1], "an e-mail address"),
+        (re.compile(_PHONE), "a phone number"),
+        (re.compile(_NINO), "a National Insurance number"),
+    ]
+    for pattern, what in checks:
+        if pattern.search(text):
+            return what
+    if _has_nhs_number(pd.Series([text])).iloc[0]:
+        return "an NHS number"
+    for match in re.finditer(_FULL_DATE, text):
+        year = int(re.findall(r"(?:19|20)\d{2}", match.group(0))[0])
+        if year < 2000 or _BIRTH_WORDS.search(text):
+            return "a date of birth"
+    if _BIRTH_WORDS.search(text) and re.search(r"\d", text):
+        return "a date of birth"
+    if not addresses:
+        if re.search(_ADDRESS, text, re.IGNORECASE):
+            return "a home address (house number and street)"
+        if re.search(_POSTCODE, text):
+            return "a full postcode"
+    if _contains_name(text) or (_is_name(text) and len(_name_tokens(text)) >= 2):
+        return "a person's name"
+    return None
+
+
+def personal_text_message(problem: str) -> str:
+    """Return the message for a field holding personal data: what it holds, what to do."""
+    return (
+        f"this looks like it holds {problem}: describe the place and what was done, "
+        "never the people involved (no names, contact details, dates of birth or home addresses)"
+    )

@@ -21,6 +21,7 @@ PAGES = {
     "actions": "Download (CSV)",
     "hotspots": "Download the list (CSV)",
     "coverage": "Download (CSV)",
+    "performance": "Download the framework (XLSX)",
 }
 
 

@@ -116,7 +116,7 @@ def test_the_upgrade_keys_stored_crime_ids_and_keeps_fingerprints(engine, tmp_pa
     config = db._alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0011")
+        command.downgrade(config, "0012")
     with engine.begin() as conn:  # as the old code stored them: Crime IDs and names as given
         for ref, raw in keyed.items():
             conn.execute(
@@ -140,3 +140,20 @@ def test_the_upgrade_keys_stored_crime_ids_and_keeps_fingerprints(engine, tmp_pa
     report = imports.import_files(engine, [republished])
     assert report.batches[0].stored == 1
     assert report.batches[0].rejected_by_reason == {"already stored (duplicate row)": 8}
+
+
+def test_site_and_boundary_file_names_are_not_stored(engine, tmp_path, ltla_geojson):
+    from assessments import site_imports
+    from tests.conftest import add_north_district
+
+    with Session(engine) as session, session.begin():
+        add_north_district(session)
+    path = tmp_path / "Jane_Smith_sites.csv"
+    path.write_text("name,type,latitude,longitude\nRiverside Park,park,52.8,-2.1\n")
+    assert site_imports.import_sites(engine, path, actor=ADMIN).stored == 1
+    boundaries = tmp_path / "Chloe_Whitmore_boundaries.geojson"
+    boundaries.write_bytes(ltla_geojson.read_bytes())
+    imports.import_districts(engine, boundaries, only_codes=["E07000197"])
+    text = _all_text(engine)
+    assert "Jane_Smith" not in text
+    assert "Chloe_Whitmore" not in text

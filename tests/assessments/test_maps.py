@@ -8,6 +8,7 @@ import pytest
 
 from assessments import imports, maps
 from assessments.incidents import load_incidents
+from geo.cells import cells_to_parent
 from geo.filters import IncidentFilter
 from geo.hexes import count_by_cell
 from tests.conftest import import_frame
@@ -59,9 +60,20 @@ def test_filters_in_sql_match_pandas(engine, tmp_path):
         IncidentFilter(categories=("Drugs",), start_month=pd.Timestamp("2025-02-01").date()),
         IncidentFilter(end_month=pd.Timestamp("2025-03-01").date()),
     ):
-        in_sql = maps.count_cells(engine, filt, res=9).sort_values("h3_cell")
+        with_keys = maps.count_cells(engine, filt, res=9).sort_values("h3_cell")
+        in_sql = with_keys[["h3_cell", "count"]]
         in_pandas = count_by_cell(stored, res=9, filt=filt).sort_values("h3_cell")
         assert in_sql.reset_index(drop=True).equals(in_pandas.reset_index(drop=True)), filt
+        assert (with_keys["keysum"] <= 255 * with_keys["count"]).all()
+    # Key sums add up like counts: children into parents, months into the whole.
+    fine = maps.count_cells(engine, IncidentFilter(), res=9)
+    coarse = maps.count_cells(engine, IncidentFilter(), res=7).set_index("h3_cell")
+    parents = fine.groupby(cells_to_parent(fine["h3_cell"].to_numpy(), 7))[["count", "keysum"]]
+    pd.testing.assert_frame_equal(
+        parents.sum().sort_index(), coarse[["count", "keysum"]].sort_index(), check_names=False
+    )
+    by_month = maps.monthly_counts(engine, IncidentFilter())
+    assert by_month["keysum"].sum() == coarse["keysum"].sum()
     monthly = maps.monthly_counts(engine, IncidentFilter(flags=("cse",)))
     assert monthly["count"].tolist() == [1, 1]
     everything = count_by_cell(stored, res=7).set_index("h3_cell")["count"]

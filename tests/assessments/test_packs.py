@@ -242,3 +242,33 @@ def test_pack_page_makes_a_pdf_to_download(sample_store, configured):
     at.run()
     assert not at.exception
     assert any(b.label == "Download the PDF" for b in at.get("download_button"))
+
+
+def test_pack_place_pages_show_missing_episode_links_protected(sample_store):
+    pack = packs.build_pack(
+        sample_store, actor=OPERATOR, meeting_date=dt.date.today(), profile=PUBLICATION, top=3
+    )
+    assert pack.episode_method
+    assert "resolution-7" in pack.episode_method[0]
+    for detail in pack.details:
+        links = detail["episode_links"]
+        assert list(links.columns) == [
+            "episode locations",
+            "exploitation incidents",
+            "co-location quotient",
+            "p-value",
+        ]
+        assert detail["episode_lead"]
+    workbook = openpyxl.load_workbook(io.BytesIO(packs.pack_xlsx(pack)))
+    sheet = workbook["missing episodes"]
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 3
+    for row in rows:
+        for column in ("episode locations", "exploitation incidents"):
+            value = row[header.index(column)]
+            assert value == "c" or int(value) == 0 or (int(value) >= 10 and int(value) % 5 == 0)
+    text = "\n".join(_pages(packs.pack_pdf(pack)))
+    assert text.count("Missing episodes and exploitation (the resolution-7 cells") == 3
+    assert "Leslie & Kronenfeld" in text
+    assert not _raw_words(text)

@@ -144,3 +144,48 @@ def test_meeting_notes(engine, place):
                 decision="x",
                 due_on=meeting - dt.timedelta(days=1),
             )
+
+
+def test_a_status_that_does_not_change_is_refused(engine, place):
+    hotspot_id, version = place
+    with Session(engine) as session:
+        with pytest.raises(InputError, match="already 'under review'"):
+            register.set_status(
+                session,
+                actor=ANALYST,
+                hotspot_id=hotspot_id,
+                expected_version=version,
+                status="under review",
+                reason="Panel looked again",
+            )
+        history = register.hotspot_history(session, hotspot_id)["status_changes"]
+    assert history["to"].tolist() == ["under review"]  # only the creation
+
+
+def test_the_same_decision_saved_twice_is_stored_once(engine, place):
+    hotspot_id, _ = place
+    meeting = dt.date(2026, 11, 20)
+    decision = {
+        "meeting_date": meeting,
+        "decision": "Request lighting survey",
+        "owner": "Highways",
+        "due_on": None,
+    }
+    with Session(engine) as session, session.begin():
+        register.add_meeting_note(session, actor=ANALYST, hotspot_id=hotspot_id, **decision)
+    with Session(engine) as session, session.begin():
+        with pytest.raises(InputError, match="already recorded"):
+            register.add_meeting_note(session, actor=ANALYST, hotspot_id=hotspot_id, **decision)
+        # another decision, or the same one at another meeting, is new
+        register.add_meeting_note(
+            session, actor=ANALYST, hotspot_id=hotspot_id, **{**decision, "owner": "Police"}
+        )
+        register.add_meeting_note(
+            session,
+            actor=ANALYST,
+            hotspot_id=hotspot_id,
+            **{**decision, "meeting_date": meeting + dt.timedelta(days=28)},
+        )
+    with Session(engine) as session:
+        notes = register.hotspot_history(session, hotspot_id)["meeting_notes"]
+    assert len(notes) == 3

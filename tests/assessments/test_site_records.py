@@ -253,3 +253,14 @@ def test_actions_late_first_and_completion_rules(store):
     with Session(store) as session:
         assert not sa_.list_actions(session)["late"].any()
         assert len(sa_.list_actions(session, open_only=True)) == 1
+
+
+def test_the_same_place_is_not_added_twice(store):
+    first, _ = _site(store)
+    with pytest.raises(InputError, match=f"already a site at this place \\(site {first}\\)"):
+        _site(store, name="  riverside   PARK ", lat=52.7501, lon=-2.0001)  # ~13 m away
+    other, _ = _site(store, lat=52.76)  # the same name 1 km away is another place
+    assert other != first
+    assert _site(store, name="Riverside Park car park")[0] not in (first, other)
+    with Session(store) as session:
+        assert len(sites.list_sites(session)) == 3

@@ -23,6 +23,7 @@ from assessments import db
 from assessments.samples import load_samples
 from assessments.users import add_user
 from cli.identity import OPERATOR
+from tests.browser.server import stop_server
 from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
 from tests.conftest import import_frame
 
@@ -98,8 +99,7 @@ def app_url(tmp_path_factory):
         stderr=subprocess.DEVNULL,
     )
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=20)
+    stop_server(process)
 
 
 def _serious(page, axe) -> list[str]:

@@ -19,6 +19,7 @@ import pytest
 from assessments import db
 from assessments.samples import load_samples
 from layers.hexes import _RAMP, _SUPPRESSED_FILL
+from tests.browser.server import stop_server
 from tests.conftest import import_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,8 +101,7 @@ def app_url(tmp_path_factory):
         except OSError:
             time.sleep(0.5)
     yield base
-    process.terminate()
-    process.wait(timeout=20)
+    stop_server(process)
 
 
 @pytest.fixture(scope="module")
@@ -194,4 +194,27 @@ def test_malicious_category_is_text_in_the_hexagon_detail(app_url, browser):
     assert page.locator("img[src='x']").count() == 0
     assert frame.evaluate("() => window.__pwned === undefined")
     assert page.evaluate("() => window.__pwned === undefined")
+    page.close()
+
+
+def test_clicking_a_hexagon_shows_its_counts(app_url, browser):
+    """The map hands clicks back to the page (the component is fed pre-rendered, cached maps)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(
+        f"{app_url}/map?from=2026-05-01&to=2026-10-01&kind=incident&res=8",
+        wait_until="domcontentloaded",
+    )
+    frame = _map_frame(page)
+    hint = page.get_by_text("Click a hexagon on the map to see its counts")
+    hint.wait_for()
+    tables = page.locator("[data-testid='stDataFrame']")
+    before = tables.count()
+    hexagons = frame.locator("path.leaflet-interactive")
+    box = hexagons.nth(hexagons.count() // 2).bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hint.wait_for(state="detached", timeout=180_000)
+    # its counts by category and by month: two more tables
+    tables.nth(before + 1).wait_for(timeout=60_000)
+    assert page.get_by_text("No matching incidents in that hexagon.").count() == 0
     page.close()

@@ -84,3 +84,19 @@ def test_a_file_with_personal_data_is_refused_and_nothing_is_stored(configured, 
 def _one_batch_id(engine) -> int:
     with Session(engine) as session:
         return int(session.scalars(select(ImportBatch.id)).one())
+
+
+def test_import_episodes_stores_a_file_and_refuses_bad_rows(configured, capsys, tmp_path):
+    from assessments.models import Episode
+    from assessments.settings import SAMPLES_DIR
+
+    assert main(["import", "episodes", str(SAMPLES_DIR / "synthetic_episodes.csv"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["batches"][0]["stored"] == _count(configured, Episode) > 1500
+    bad = tmp_path / "bad.csv"
+    bad.write_text("episode_ref,child_ref,start_date\nN1,C1,2025-01-01\nN2,,2025-01-02\n")
+    rejects = tmp_path / "rejects.csv"
+    assert main(["import", "episodes", str(bad), "--rejects", str(rejects)]) == 2
+    assert "line 3: no child reference" in capsys.readouterr().err
+    assert "no child reference" in rejects.read_text()
+    assert _count(configured, Episode) == out["batches"][0]["stored"]

@@ -78,3 +78,29 @@ def test_rings_are_the_h3_boundaries_closed():
         assert ring[0] == ring[-1]
         assert len(ring) == 7
         assert {tuple(point) for point in ring} == expected
+
+
+def test_a_whole_map_with_districts_and_spots_can_be_cached():
+    """Streamlit's data cache pickles what it keeps: no lambdas in the layers."""
+    import pickle
+
+    import geopandas as gpd
+    import shapely
+
+    from layers.hexes import district_layer, spot_layer
+
+    fmap = base_map(bounds=[[51.4, -1.0], [51.5, -0.9]])
+    hex_layer(CELLS, threshold=5)[0].add_to(fmap)
+    districts = gpd.GeoDataFrame(
+        {"code": ["E1"], "name": ["Somewhere"]},
+        geometry=[shapely.box(-1.0, 51.4, -0.9, 51.5)],
+        crs="EPSG:4326",
+    )
+    district_layer(districts).add_to(fmap)
+    spots = CELLS[["h3_cell"]].assign(label="hot spot, 99% confidence", kind="hot")
+    spot_layer(spots).add_to(fmap)
+    html = fmap.get_root().render()
+    copy = pickle.loads(pickle.dumps(fmap))
+    assert copy.get_root().render().count('"rings"') == html.count('"rings"') == 1
+    assert "#d55e00" in html
+    assert "6 4" in html

@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from assessments import db, imports
 from assessments.models import Hotspot, Incident
 from cli.main import main
 from geo.cells import cells_to_parent
-from geo.disclosure import INTERNAL, MAX_PERTURBATION, PUBLICATION, protect_counts
+from geo.disclosure import INTERNAL, KEY_RANGE, MAX_PERTURBATION, PUBLICATION, protect_counts
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +54,25 @@ STAFFORDSHIRE = [
 FIGURES: dict[str, str] = {}
 
 
+#: Record keys are drawn afresh at every import, so each store is a new draw of the noise; the
+#: test replaces the imported draw with this seeded one to be repeatable. Over draws the
+#: overlapping-query attack recovers 0.3% to 0.8% of the small counts (README).
+KEY_SEED = 20261201
+
+
+def _fix_record_keys(engine) -> None:  # type: ignore[no-untyped-def]
+    """Give every stored incident a record key from the seeded draw (same range as import)."""
+    with engine.begin() as conn:
+        ids = [row[0] for row in conn.execute(select(Incident.id).order_by(Incident.id))]
+        keys = np.random.default_rng(KEY_SEED).integers(0, KEY_RANGE, size=len(ids))
+        conn.execute(
+            Incident.__table__.update()
+            .where(Incident.__table__.c.id == bindparam("row_id"))
+            .values(record_key=bindparam("key")),
+            [{"row_id": i, "key": int(k)} for i, k in zip(ids, keys, strict=True)],
+        )
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, police_uk_files, ltla_geojson):
     """A SQLite store holding three real months, imported by the real importer."""
@@ -63,6 +82,7 @@ def store(tmp_path_factory, police_uk_files, ltla_geojson):
     db.migrate(engine)
     imports.import_districts(engine, ltla_geojson, only_codes=STAFFORDSHIRE)
     imports.import_files(engine, police_uk_files[:N_MONTHS])
+    _fix_record_keys(engine)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SAFERPLACES_DATABASE_URL", url)
         patch.setenv("SAFERPLACES_DATA_DIR", str(path.parent / "var"))

@@ -1,0 +1,101 @@
+"""In Chromium: no table shows Streamlit's toolbar, so its own "Download as CSV" is out of reach.
+
+That download would bypass the export permission, the audit event and the formula neutralising;
+every download goes through a page's own button instead (``assessments/exports.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from assessments import db
+from assessments.users import add_user
+from cli.identity import OPERATOR
+from tests.browser.server import stop_server
+from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "toolbar"
+PASSWORD = "correct horse battery staple 42"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("toolbar")
+    url = f"sqlite:///{folder / 'store.db'}"
+    engine = db.get_engine(url)
+    db.migrate(engine)
+    with Session(engine) as session, session.begin():
+        add_user(session, actor=OPERATOR, username="tb-admin", role="admin", password=PASSWORD)
+    engine.dispose()
+    db.clear_engines()
+    port = _free_port()
+    env = {**os.environ, "SAFERPLACES_DATABASE_URL": url, "SAFERPLACES_DATA_DIR": str(folder)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield f"http://127.0.0.1:{port}"
+    stop_server(process)
+
+
+def test_hovering_a_table_shows_no_toolbar_and_no_csv_download(app_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page.goto(app_url, wait_until="domcontentloaded")
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        name = page.get_by_role("textbox", name="User name")
+        name.wait_for(timeout=180_000)  # a shared machine may be slow to start the app
+        name.fill("tb-admin")
+        page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.wait_for(timeout=120_000)
+        nav.get_by_role("link", name="Glossary", exact=True).click()
+        table = page.locator('[data-testid="stDataFrame"]').first
+        table.wait_for(timeout=120_000)
+        table.hover()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "glossary-table-hovered.png"))
+        toolbar = page.locator('[data-testid="stElementToolbar"]')
+        assert toolbar.count() >= 1  # Streamlit drew it ...
+        assert not toolbar.first.is_visible()  # ... and the page styles hide it
+        assert not page.get_by_role("button", name="Download as CSV").is_visible()
+        browser.close()
