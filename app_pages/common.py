@@ -181,14 +181,17 @@ def offer_download(
     mime: str = "text/csv",
     needs: str = "export",
     key: str | None = None,
+    user: SignedInUser | None = None,
 ) -> bool:
     """Show a download button only to users who may export; audit the download when clicked.
 
     A table is encoded by :func:`assessments.exports.prepare_export` (permission checked,
     formula-looking cells neutralised); ready ``data`` (a PNG, a pack) is offered as it is. The
     click writes an export event (who, what, filters, rows). Returns whether a button was shown.
+    ``user``: the page's signed-in user, when the page's own work may have ended the session
+    (the first real import ends the demo sign-in, but its report still belongs to the importer).
     """
-    user = current_user()
+    user = user or current_user()
     if user is None or not can(user, needs):
         return False
     fmt = file_name.rsplit(".", 1)[-1]

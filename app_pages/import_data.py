@@ -175,6 +175,7 @@ if report is not None:
             what="import_rejects",
             file_name="rejected-rows.csv",
             needs="import",
+            user=user,
         )
 
 st.subheader("Import batches")
