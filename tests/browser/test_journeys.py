@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pandas as pd
 import pytest
 from pypdf import PdfReader
@@ -55,10 +56,19 @@ def app_url(tmp_path_factory):
     engine = db.get_engine(url)
     db.migrate(engine)
     load_samples(engine)
+    # A real batch (the first real import removes the samples, and the demo sign-in is off):
+    # 600 incidents over a few kilometres and six months, so the map has hexagons to zoom into.
+    rng = np.random.default_rng(15)
+    n = 600
     real = pd.DataFrame(
-        {"lat": [52.8] * 6, "lon": [-2.1] * 6, "month": ["2026-10"] * 6, "category": ["Drugs"] * 6}
+        {
+            "lat": np.round(52.80 + rng.normal(0, 0.012, n), 5),
+            "lon": np.round(-2.11 + rng.normal(0, 0.018, n), 5),
+            "month": rng.choice([f"2026-{m:02d}" for m in range(5, 11)], n),
+            "category": rng.choice(["Drugs", "Burglary", "Robbery", "Shoplifting"], n),
+        }
     )
-    import_frame(engine, real, folder / "real.csv")  # a real batch: the demo sign-in is off
+    import_frame(engine, real, folder / "real.csv")
     with Session(engine) as session, session.begin():
         for username, role in (("ada", "admin"), ("ana", "analyst"), ("vic", "viewer")):
             add_user(session, actor=OPERATOR, username=username, role=role, password=PASSWORD)
