@@ -120,6 +120,7 @@ def new_site_form(
                 data=sites.SiteIn(
                     name=name, site_type=site_type, lat=point[0], lon=point[1], address_line=address
                 ),
+                is_sample=user.is_demo,  # the demo's own sites are part of the demo
             )
             st.session_state["sites_selected"] = site.id
     except (InputError, PermissionError) as exc:
@@ -128,7 +129,10 @@ def new_site_form(
     st.session_state[_POINT] = None
     st.session_state[_SEEN] = None
     st.session_state[_ROUND] = st.session_state.get(_ROUND, 0) + 1
-    _flash(f"Added {name.strip()}: open the Site tab to assess it.", _FLASH_NEW_SITE)
+    _flash(
+        f"Added {name.strip()}: open the Site tab to assess it.",
+        _FLASH_NEW_SITE,
+    )
 
 
 def _read_out(current: pd.Series) -> None:

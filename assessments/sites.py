@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from assessments.audit import record_event, snapshot
-from assessments.models import Assessment, District, Site, SiteType
+from assessments.models import Assessment, District, ImportBatch, Site, SiteType
 from assessments.permissions import Actor, require
 from geo._errors import ConflictError, InputError
 from geo.ingest.personal import personal_text_message, personal_text_problem
@@ -175,6 +175,14 @@ def _same_place(session: Session, data: SiteIn) -> Site | None:
     return None
 
 
+def _holds_samples(session: Session) -> bool:
+    """Whether the store still holds sample districts, batches or sites."""
+    return any(
+        session.scalar(select(model.id).where(model.is_sample).limit(1)) is not None
+        for model in (District, ImportBatch, Site)
+    )
+
+
 def create_site(session: Session, *, actor: Actor, data: SiteIn, is_sample: bool = False) -> Site:
     """Create a site after checking the data, the district and the actor's rights.
 
@@ -184,6 +192,13 @@ def create_site(session: Session, *, actor: Actor, data: SiteIn, is_sample: bool
     problems = _validate(session, data)
     if problems:
         raise InputError("; ".join(problems))
+    if not is_sample and _holds_samples(session):
+        msg = (
+            "this store still holds the synthetic sample data, and samples and real records are "
+            "never mixed: import your district boundaries or incidents first (a first real "
+            "import removes the samples), then add your sites"
+        )
+        raise InputError(msg)
     district = _place(session, data)
     require(actor, "edit_site", district=district)
     twin = _same_place(session, data)

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from assessments import sites, users
 from assessments.imports import delete_batch, import_districts
-from assessments.models import District, ImportBatch
+from assessments.models import District, ImportBatch, Site
 from assessments.sample_removal import REMOVED_NOTE
 from assessments.settings import SAMPLES_DIR
 from assessments.store import real_records, store_has_only_samples, store_uses_samples
 from cli.identity import OPERATOR
+from geo import InputError
 from tests.conftest import import_frame
 
 
@@ -53,14 +54,29 @@ def test_a_real_user_ends_the_demo(sampled):
 
 
 def test_a_real_site_ends_the_demo(sampled):
+    """A real site beside samples (a store from before the rule below): no demo sign-in."""
     with Session(sampled) as session, session.begin():
-        sites.create_site(
-            session,
-            actor=OPERATOR,
-            data=sites.SiteIn(name="Bus station", site_type="transport_hub", lat=52.85, lon=-2.05),
+        code = session.scalars(select(District.code)).first()
+        session.add(
+            Site(
+                name="Bus station",
+                site_type="transport_hub",
+                lat=52.85,
+                lon=-2.05,
+                district_code=code,
+            )
         )
     assert real_records(sampled) == {"sites": 1}
     assert not store_has_only_samples(sampled)
+
+
+def test_a_real_site_is_refused_beside_the_samples_and_a_demo_site_is_a_sample(sampled):
+    data = sites.SiteIn(name="Bus station", site_type="transport_hub", lat=52.85, lon=-2.05)
+    with Session(sampled) as session, session.begin():
+        with pytest.raises(InputError, match="still holds the synthetic sample data"):
+            sites.create_site(session, actor=OPERATOR, data=data)
+        sites.create_site(session, actor=OPERATOR, data=data, is_sample=True)
+    assert store_has_only_samples(sampled)
 
 
 def test_the_first_real_import_removes_the_samples_and_says_so(sampled, tmp_path):

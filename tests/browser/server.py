@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import subprocess
 
-__all__ = ["stop_server"]
+from sqlalchemy import Engine, update
+
+from assessments.models import Action, Assessment, District, ImportBatch, Site
+
+__all__ = ["make_samples_real", "stop_server"]
 
 
 def stop_server(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
@@ -15,3 +19,14 @@ def stop_server(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=30)
+
+
+def make_samples_real(engine: Engine) -> None:
+    """Turn a store's samples into the council's own records (a store with real data in it).
+
+    The journeys need a store a council would have (districts, incidents, hotspots, sites,
+    assessments) with the demo sign-in off; the first real import would remove the samples.
+    """
+    with engine.begin() as conn:
+        for model in (District, ImportBatch, Site, Assessment, Action):
+            conn.execute(update(model).values(is_sample=False))

@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from sqlalchemy.orm import Session
 
@@ -26,9 +25,8 @@ from assessments.questionnaire import QUESTIONS
 from assessments.samples import load_samples
 from assessments.users import add_user
 from cli.identity import OPERATOR
-from tests.browser.server import stop_server
+from tests.browser.server import make_samples_real, stop_server
 from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
-from tests.conftest import import_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "district"
@@ -49,11 +47,9 @@ def store(tmp_path_factory):
     engine = db.get_engine(url)
     db.migrate(engine)
     load_samples(engine)
-    # One real (non-sample) batch: the demo sign-in is off, so the sign-in page is shown.
-    real = pd.DataFrame(
-        {"lat": [52.8] * 6, "lon": [-2.1] * 6, "month": ["2026-10"] * 6, "category": ["Drugs"] * 6}
-    )
-    import_frame(engine, real, folder / "real.csv")
+    # The council's own store (the samples as real records): the demo sign-in is off, so the
+    # sign-in page is shown (a first real import would remove the samples instead).
+    make_samples_real(engine)
     with Session(engine) as session, session.begin():
         for name, display in (("nora", "Nora North"), ("olu", "Olu Okafor")):
             add_user(
