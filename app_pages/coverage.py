@@ -100,7 +100,7 @@ for row in states.itertuples():
         tooltip=html.escape(f"{row.name}: {COVERAGE_LABELS[row.state]}"),
     ).add_to(fmap)
 if not sites.empty:
-    site_layer(sites, name="Sites (colour: latest risk)").add_to(fmap)
+    site_layer(sites, name="Sites (colour: latest risk)", district_names=names).add_to(fmap)
 folium.LayerControl().add_to(fmap)
 st_folium(fmap, height=460, use_container_width=True, returned_objects=[], key="coverage_map")
 

@@ -99,7 +99,10 @@ with list_tab:
             st.session_state["sites_selected"] = int(table.iloc[event.selection.rows[0]]["id"])
             st.caption("Open the **Site** tab to see the selected site.")
         st_folium(
-            site_map(shown, tiles=tiles), height=420, use_container_width=True, returned_objects=[]
+            site_map(shown, tiles=tiles, district_names=names, type_labels=site_types),
+            height=420,
+            use_container_width=True,
+            returned_objects=[],
         )
 
 with site_tab:
@@ -127,7 +130,12 @@ with site_tab:
                 f"{row['address_line'] or ''}"
             )
             st_folium(
-                site_map(shown[shown["id"] == site_id], tiles=tiles),
+                site_map(
+                    shown[shown["id"] == site_id],
+                    tiles=tiles,
+                    district_names=names,
+                    type_labels=site_types,
+                ),
                 height=300,
                 use_container_width=True,
                 returned_objects=[],

@@ -79,10 +79,21 @@ def event_hash(prev: str, e: Any) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-_NOW = {
-    "postgresql": "clock_timestamp()",
-    "sqlite": "strftime('%Y-%m-%d %H:%M:%f','now')",
+#: Move the chain's tip on and read it with the database's clock, one constant statement per
+#: dialect (no SQL is built from strings).
+_BUMP = {
+    "postgresql": text(
+        "UPDATE audit_chain SET events = events + 1 WHERE id = 1 "
+        "RETURNING last_hash, clock_timestamp()"
+    ),
+    "sqlite": text(
+        "UPDATE audit_chain SET events = events + 1 WHERE id = 1 "
+        "RETURNING last_hash, strftime('%Y-%m-%d %H:%M:%f','now')"
+    ),
 }
+_BUMP_ANY = text(
+    "UPDATE audit_chain SET events = events + 1 WHERE id = 1 RETURNING last_hash, CURRENT_TIMESTAMP"
+)
 
 
 _START_TIP = {
@@ -102,10 +113,7 @@ def _chain_event(_mapper: Mapper[Any], connection: Connection, target: AuditEven
     tip is read inside the transaction, so a savepoint rolled back takes its events' tip with it.
     """
     dialect = connection.dialect.name
-    now = _NOW.get(dialect, "CURRENT_TIMESTAMP")
-    bump = text(
-        f"UPDATE audit_chain SET events = events + 1 WHERE id = 1 RETURNING last_hash, {now}"  # noqa: S608
-    )
+    bump = _BUMP.get(dialect, _BUMP_ANY)
     row = connection.execute(bump).first()
     if row is None:  # an emptied store: start the tip from the newest event, if any
         newest = connection.execute(

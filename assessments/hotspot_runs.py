@@ -13,9 +13,10 @@ Only active hotspots of the same scope that nobody continued are retired ("not c
 active", never deleted); hotspots of other scopes are untouched. Missing-from and found-at
 scopes are built on resolution-7 cells that reach the suppression threshold (``geo.hotspots``).
 
-Incidents are read column by column (Arrow) and the register is written in bulk (multi-row
-inserts and executemany updates): no ORM object per hotspot. Runs are serialised by a database
-lock, so two analysts recomputing at once leave one consistent register.
+Incidents are read column by column and the register is written in bulk (the driver's own
+``executemany``, values through each column's bind processor): no ORM object per hotspot. Runs
+are serialised by a database lock, so two analysts recomputing at once leave one consistent
+register.
 """
 
 from __future__ import annotations
@@ -27,7 +28,17 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from assessments.audit import record_event
@@ -182,9 +193,93 @@ def _rows_for(found: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _in_batches(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), _BATCH):
-        conn.execute(statement, rows[start : start + _BATCH])
+def _driver_rows(
+    conn: Connection, table: Table, rows: list[dict[str, Any]]
+) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+    """Column names, placeholders and value tuples of ``rows`` for the driver's ``executemany``.
+
+    Each value goes through its column type's bind processor for this database (JSON to text,
+    dates to ISO text on SQLite), so the stored values are those an ORM write stores, without
+    SQLAlchemy's per-row statement machinery. Columns whose value is the same in every row are
+    processed once.
+    """
+    dialect = conn.dialect
+    names = list(rows[0])
+    postgres = is_postgres(conn.engine)
+    converters = []
+    marks = []
+    for name in names:
+        column = table.c[name]
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        first = rows[0][name]
+        if all(row[name] is first for row in rows):
+            value = process(first) if process and first is not None else first
+            converters.append((True, value))
+        else:
+            converters.append((False, process))
+        json_column = postgres and isinstance(column.type, JSON)
+        marks.append("CAST(%s AS JSON)" if json_column else ("%s" if postgres else "?"))
+    values = [
+        tuple(
+            converter
+            if constant
+            else (converter(row[name]) if converter and row[name] is not None else row[name])
+            for name, (constant, converter) in zip(names, converters, strict=True)
+        )
+        for row in rows
+    ]
+    return names, marks, values
+
+
+def _executemany(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
+    for start in range(0, len(values), _BATCH * 10):
+        conn.exec_driver_sql(sql, values[start : start + _BATCH * 10])
+
+
+def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) with the driver's own ``executemany``."""
+    if not rows:
+        return
+    names, marks, values = _driver_rows(conn, table, rows)
+    quote = conn.dialect.identifier_preparer.quote
+    # names come from the table's own columns, never from input
+    columns = ", ".join(quote(n) for n in names)
+    sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join(marks)})"  # noqa: S608
+    _executemany(conn, sql, values)
+
+
+def _update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Update rows by ``id`` (the last key of each row) and add one to their ``version``."""
+    if not rows:
+        return
+    names, marks, values = _driver_rows(conn, table, rows)
+    quote = conn.dialect.identifier_preparer.quote
+    # names come from the table's own columns, never from input
+    sets = ", ".join(f"{quote(n)} = {m}" for n, m in zip(names[:-1], marks[:-1], strict=True))
+    sql = (
+        f"UPDATE {quote(table.name)} SET {sets}, version = version + 1 "  # noqa: S608
+        f"WHERE id = {marks[-1]}"
+    )
+    _executemany(conn, sql, values)
+
+
+def _new_ids(conn: Connection, table: Table, n: int) -> list[int]:
+    """Reserve ``n`` ids for new rows of ``table``, in increasing order (run lock held).
+
+    PostgreSQL takes them from the column's sequence; SQLite, whose writer holds the database
+    lock, continues after the largest id (what it would choose itself, row by row).
+    """
+    if is_postgres(conn.engine):
+        taken = conn.execute(
+            text(
+                f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "  # noqa: S608
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": n},
+        ).scalars()
+        return sorted(int(i) for i in taken)
+    largest = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(int(largest) + 1, int(largest) + 1 + n))
 
 
 def register_run(
@@ -289,19 +384,11 @@ def register_run(
         assigned: dict[int, int] = {i: int(ids[i]) for i in old}
 
         if old:
-            _in_batches(
+            fixed = {"is_active": True, "last_run_id": run_id, "last_seen_at": now}
+            _update_rows(
                 conn,
-                update(hotspot)
-                .where(hotspot.c.id == bindparam("b_id"))
-                .values(
-                    is_active=True,
-                    last_run_id=run_id,
-                    last_seen_at=now,
-                    updated_at=now,
-                    version=hotspot.c.version + 1,
-                    **{c: bindparam(f"b_{c}") for c in rows[0]},
-                ),
-                [{"b_id": assigned[i], **{f"b_{c}": v for c, v in rows[i].items()}} for i in old],
+                hotspot,
+                [{**fixed, "updated_at": now, **rows[i], "id": assigned[i]} for i in old],
             )
         if fresh:
             common = {
@@ -320,14 +407,16 @@ def register_run(
                 "scope": scope_json,
                 "scope_key": key,
             }
-            statement = insert(hotspot).returning(hotspot.c.id, sort_by_parameter_order=True)
-            for start in range(0, len(fresh), _BATCH):
-                part = fresh[start : start + _BATCH]
-                new_ids = conn.execute(statement, [{**common, **rows[i]} for i in part]).scalars()
-                assigned.update(zip(part, (int(n) for n in new_ids), strict=True))
-            _in_batches(
+            new_ids = _new_ids(conn, hotspot, len(fresh))
+            assigned.update(zip(fresh, new_ids, strict=True))
+            _insert_rows(
                 conn,
-                insert(_table(HotspotStatusChange)),
+                hotspot,
+                [{"id": assigned[i], **common, **rows[i]} for i in fresh],
+            )
+            _insert_rows(
+                conn,
+                _table(HotspotStatusChange),
                 [
                     {
                         "hotspot_id": assigned[i],
@@ -340,9 +429,9 @@ def register_run(
                     for i in fresh
                 ],
             )
-        _in_batches(
+        _insert_rows(
             conn,
-            insert(_table(HotspotObservation)),
+            _table(HotspotObservation),
             [
                 {
                     "run_id": run_id,
@@ -378,7 +467,7 @@ def register_run(
             for i in range(len(rows))
             if relation[i] == "recurred"
         ]
-        _in_batches(conn, insert(_table(HotspotLineage)), edges)
+        _insert_rows(conn, _table(HotspotLineage), edges)
         for start in range(0, len(retire), _BATCH):
             conn.execute(
                 update(hotspot)

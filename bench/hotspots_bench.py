@@ -321,7 +321,13 @@ def _reset_register(url: str) -> None:
 
 
 def _measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run a command; wall seconds and its peak resident memory (VmHWM, polled until exit)."""
+    """Run a command; wall and CPU seconds and its peak resident memory (VmHWM, polled).
+
+    CPU seconds (user + system of the child) are the fair figure on a shared, busy machine.
+    """
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak_kb = 0
@@ -336,10 +342,12 @@ def _measure(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         time.sleep(0.02)
     seconds = time.perf_counter() - started
     out, err = proc.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         last = (err.decode().strip().splitlines() or ["?"])[-1]
         return {"error": f"exit {proc.returncode}: {last}", "seconds": seconds}
-    return {"seconds": seconds, "peak_mb": peak_kb / 1024, "out": out.decode()}
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak_kb / 1024, "out": out.decode()}
 
 
 def bench_cli(sizes: list[int], backend: str, repeat: int) -> None:
@@ -386,9 +394,14 @@ def bench_cli(sizes: list[int], backend: str, repeat: int) -> None:
         for name, result in best.items():
             ratio = ""
             if name != "anchor" and "anchor" in best:
-                ratio = f"  ratio to the anchor {result['seconds'] / best['anchor']['seconds']:.2f}"
+                wall = result["seconds"] / best["anchor"]["seconds"]
+                cpu = result["cpu"] / best["anchor"]["cpu"]
+                ratio = f"  ratio to the anchor {wall:.2f} (CPU {cpu:.2f})"
             seconds, peak = result["seconds"], result["peak_mb"]
-            print(f"    {name:<10} {seconds:7.2f} s  peak {peak:6.0f} MB{ratio}")
+            print(
+                f"    {name:<10} {seconds:7.2f} s  CPU {result['cpu']:6.2f} s  "
+                f"peak {peak:6.0f} MB{ratio}"
+            )
 
 
 def main() -> None:

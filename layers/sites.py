@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 import folium
 import pandas as pd
@@ -21,14 +22,20 @@ RISK_COLOURS = {
 }
 
 
-def _popup(row: pd.Series) -> str:
+def _popup(
+    row: pd.Series,
+    district_names: Mapping[str, str] | None = None,
+    type_labels: Mapping[str, str] | None = None,
+) -> str:
+    district = str(row.get("district_code", ""))
+    site_type = str(row.get("site_type", ""))
     risk = row.get("risk_rating")
     status = row.get("status")
     review = row.get("next_review_on")
     parts = [
         f"<b>{html.escape(str(row['name']))}</b>",
-        html.escape(str(row.get("site_type", ""))),
-        f"District {html.escape(str(row.get('district_code', '')))}",
+        html.escape((type_labels or {}).get(site_type, site_type)),
+        html.escape((district_names or {}).get(district, f"District {district}")),
         f"Risk: {html.escape(str(risk)) if isinstance(risk, str) else 'not assessed'}",
     ]
     if isinstance(status, str):
@@ -61,8 +68,17 @@ class _TextPopup(MacroElement):
         self.max_width = max_width
 
 
-def site_layer(sites: pd.DataFrame, *, name: str = "Sites") -> folium.FeatureGroup:
-    """Return a layer of site markers (escaped popups); ``sites`` as from ``list_sites``."""
+def site_layer(
+    sites: pd.DataFrame,
+    *,
+    name: str = "Sites",
+    district_names: Mapping[str, str] | None = None,
+    type_labels: Mapping[str, str] | None = None,
+) -> folium.FeatureGroup:
+    """Return a layer of site markers (escaped popups); ``sites`` as from ``list_sites``.
+
+    ``district_names`` and ``type_labels`` put names in the popups instead of codes.
+    """
     layer = folium.FeatureGroup(name=name)
     for _, row in sites.iterrows():  # sites are tens to hundreds, not incidents
         risk = row.get("risk_rating")
@@ -77,18 +93,24 @@ def site_layer(sites: pd.DataFrame, *, name: str = "Sites") -> folium.FeatureGro
             fill_opacity=0.9,
             tooltip=html.escape(str(row["name"])),
         )
-        marker.add_child(_TextPopup(_popup(row)))
+        marker.add_child(_TextPopup(_popup(row, district_names, type_labels)))
         marker.add_to(layer)
     return layer
 
 
-def site_map(sites: pd.DataFrame, *, tiles: str | None = "OpenStreetMap") -> folium.Map:
+def site_map(
+    sites: pd.DataFrame,
+    *,
+    tiles: str | None = "OpenStreetMap",
+    district_names: Mapping[str, str] | None = None,
+    type_labels: Mapping[str, str] | None = None,
+) -> folium.Map:
     """Return a map of ``sites`` fitted to their extent (``tiles``: a ``TILES`` key or None)."""
     from layers.hexes import base_map
 
     fmap = base_map(tiles=tiles or "No tiles (offline)")
     if not sites.empty:
-        site_layer(sites).add_to(fmap)
+        site_layer(sites, district_names=district_names, type_labels=type_labels).add_to(fmap)
         fmap.fit_bounds(
             [[sites["lat"].min(), sites["lon"].min()], [sites["lat"].max(), sites["lon"].max()]],
             max_zoom=16,

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from assessments import users
 from assessments.audit import list_events
 from cli.identity import OPERATOR
+from tests.app.signin import signed_in
 
 pytestmark = pytest.mark.usefixtures("configured")
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +72,7 @@ def test_admin_pages_refuse_other_roles_even_when_reached_directly(configured, p
     _add(configured, "vic", "viewer")
     viewer = users.authenticate(configured, "vic", "a long pass phrase")
     at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=60)
-    at.session_state["auth_user"] = viewer
+    signed_in(at, viewer)
     at.run()
     assert not at.exception
     assert "You do not have access to this page" in at.error[0].value

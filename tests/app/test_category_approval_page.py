@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -11,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from assessments import imports, users
 from assessments.incidents import taxonomy_in_store
 from cli.identity import OPERATOR
+from tests.app.signin import signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,8 +27,7 @@ def test_an_administrator_approves_a_pending_category(configured, tmp_path):
         )
     admin = users.authenticate(configured, "ada", "a long pass phrase")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.session_state["auth_user"] = admin
-    at.session_state["auth_last_seen"] = time.monotonic()
+    signed_in(at, admin)
     at.run()
     at.switch_page("app_pages/import_data.py").run()
     assert not at.exception

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from app_pages.styles import _CSS
 from assessments.models import AuditEvent
 from assessments.samples import load_samples
 from assessments.users import SignedInUser
+from tests.app.signin import add_and_sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = {
@@ -50,9 +50,8 @@ def sample_store(configured):
 
 def test_a_viewer_gets_no_download_button_and_an_analyst_does(sample_store):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["auth_last_seen"] = time.monotonic()
     for role, expected in (("viewer", False), ("analyst", True)):
-        at.session_state["auth_user"] = _user(role)
+        add_and_sign_in(at, sample_store, f"a-{role}", role)
         at.run()
         for page, label in PAGES.items():
             at.switch_page(f"app_pages/{page}.py").run()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from assessments import site_assessments as records
 from assessments import sites, users
 from assessments.models import Assessment
 from cli.identity import OPERATOR
+from tests.app.signin import signed_in
 from tests.conftest import add_north_district
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,10 +41,7 @@ def officer(configured):
 
 
 def _app(user) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["auth_user"] = user
-    at.session_state["auth_last_seen"] = time.monotonic()
-    return at
+    return signed_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), user)
 
 
 def _labelled(widgets, label):

@@ -330,3 +330,33 @@ def test_two_analysts_recomputing_at_once_leave_one_register(engine, tmp_path):
         assert session.scalar(select(func.count()).select_from(Hotspot)) == 3
         history = hotspot_runs.run_history(engine)
     assert sorted(history["new"].tolist()) == [0, 0, 3]
+
+
+def test_a_window_over_most_months_reads_the_table_straight_through(engine, tmp_path):
+    """SQLite answered "the last N months" through the month index, a row lookup each (4x)."""
+    from sqlalchemy import text
+
+    from assessments import incidents
+    from assessments.models import Incident
+
+    import_frame(engine, _planted(MONTHS), tmp_path / "all.csv")
+    wide = IncidentFilter(kinds=("incident",), end_month=_month(MONTHS[-1]))
+    narrow = IncidentFilter(kinds=("incident",), start_month=_month(MONTHS[-1]))
+    plain = incidents.load_hotspot_points(engine, IncidentFilter(kinds=("incident",)))
+    pd.testing.assert_frame_equal(incidents.load_hotspot_points(engine, wide), plain)
+    assert len(incidents.load_hotspot_points(engine, narrow)) < len(plain)
+    if engine.dialect.name != "sqlite":
+        return
+
+    def plan(filt: IncidentFilter, *, scan: bool = True) -> str:
+        month = incidents._scan_month(engine, filt) if scan else None
+        query = select(Incident.lat).where(*incidents.filter_clauses(filt, month=month))
+        compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+        with engine.connect() as conn:
+            return " ".join(
+                str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+
+    assert "ix_incident_month" in plan(wide, scan=False)  # what the scan did before
+    assert "ix_incident_month" not in plan(wide)
+    assert "ix_incident_month" in plan(narrow)

@@ -34,3 +34,21 @@ def test_site_popup_is_escaped_text():
     page = site_map(SITES, tiles="No tiles (offline)").get_root().render()
     assert "<img src=x" not in page
     assert "openstreetmap" not in page.lower()
+
+
+def test_site_popup_names_the_district_and_type_not_codes():
+    page = (
+        site_map(
+            SITES,
+            tiles="No tiles (offline)",
+            district_names={"N1": "Northfield"},
+            type_labels={"park": "Park or open space"},
+        )
+        .get_root()
+        .render()
+    )
+    assert "Northfield" in page
+    assert "Park or open space" in page
+    assert "District N1" not in page
+    # Without names, the code is still labelled as a district.
+    assert "District N1" in site_map(SITES).get_root().render()
