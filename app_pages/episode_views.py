@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import current_data_version, get_engine
-from assessments.links import EpisodeLinks, episode_links
+from assessments.links import EpisodeLinks, episode_links, shown_episodes_counted
 from geo.disclosure import DisclosureProfile
 from geo.links import LAG_METHOD, lead_in_words, protect_links
 
@@ -31,7 +31,7 @@ def show_hotspot_links(hotspot_id: int, profile: DisclosureProfile) -> None:
     row = links.by_hotspot.loc[[hotspot_id]]
     st.dataframe(protect_links(row, profile), hide_index=True, width="stretch")
     lag = links.lag_by_hotspot.loc[hotspot_id] if hotspot_id in links.lag_by_hotspot.index else None
-    st.write(lead_in_words(lag, int(row["episodes_counted"].iloc[0]), profile))
+    st.write(lead_in_words(lag, shown_episodes_counted(row.iloc[0], profile), profile))
     overall = links.overall
     st.caption(
         "Co-location quotient (Leslie & Kronenfeld): how often the nearest neighbour of a "

@@ -20,13 +20,12 @@ from app_pages.common import (
 )
 from app_pages.folium_map import map_arguments, show_map
 from assessments import maps
-from assessments.episodes import load_episodes
+from assessments.flows import shown_flows as protected_flows
 from assessments.imports import load_districts
 from assessments.incidents import month_range, taxonomy_in_store
 from geo.cells import cell_to_str
 from geo.disclosure import DisclosureProfile, effective_resolution, protect_counts
 from geo.filters import IncidentFilter
-from geo.flows import district_flows, episode_flows, protect_flows
 from geo.hexes import DEFAULT_RES, RESOLUTIONS
 from geo.labels import EMERGING_LABELS, flag_label, format_month, kind_label
 from geo.stats import emerging_hot_spots, gi_star
@@ -100,13 +99,12 @@ def _spots(version: str, filt: IncidentFilter, res: int, analysis: str) -> pd.Da
 def _flows(
     version: str, start: str, end: str, profile_name: str
 ) -> tuple[pd.DataFrame, int, pd.DataFrame]:
-    episodes = load_episodes(
-        engine, start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end)
+    return protected_flows(
+        engine,
+        start=dt.date.fromisoformat(start),
+        end=dt.date.fromisoformat(end),
+        profile=disclosure_profile(profile_name),
     )
-    shown_profile = disclosure_profile(profile_name)
-    flows, hidden = protect_flows(episode_flows(episodes), shown_profile)
-    by_district, _ = protect_flows(district_flows(episodes), shown_profile)
-    return flows, hidden, by_district
 
 
 @st.cache_data(ttl=3600, max_entries=8)

@@ -2,7 +2,10 @@
 
 :func:`episode_report` gathers the raw figures for a period and districts;
 :func:`shown_episode_report` protects them (``geo.disclosure``): what the Performance page,
-its XLSX export and ``saferplaces performance --json`` show. A rate is shown only when its
+its XLSX export and ``saferplaces performance --json`` show. Every count is perturbed by the
+cell key method with its key sum (episodes: the sum of their record keys; children: the sum of
+each child's first episode's record key, see ``geo.episode_measures``), so asking about
+overlapping periods or districts does not average the noise away. A rate is shown only when its
 denominator reaches the threshold and its numerator is not itself hidden.
 """
 
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,9 +25,12 @@ from assessments.models import Hotspot
 from geo.disclosure import DisclosureProfile, protect_counts
 from geo.episode_measures import (
     RHI_COLUMNS,
+    child_keys,
+    keysum_name,
     mark_re_referrals,
     monthly_trends,
     repeat_missing,
+    repeat_missing_keys,
     rhi_table,
 )
 from geo.profiles import ordered_profile
@@ -34,13 +40,18 @@ __all__ = ["EpisodeReport", "episode_report", "shown_episode_report", "workflow_
 
 @dataclass
 class EpisodeReport:
-    """Raw episode figures for one period and set of districts (protect before showing)."""
+    """Raw episode figures for one period and set of districts (protect before showing).
+
+    ``keys`` holds the key sum of each of ``counts`` (``"<count> keysum"``); the frames carry
+    their key sums as columns of that name. Key sums are never shown.
+    """
 
     counts: dict[str, int]
     rhi_by_month_district: pd.DataFrame
     monthly: pd.DataFrame
     repeat_by_district: pd.DataFrame
     age_profile: pd.Series
+    keys: dict[str, int] = field(default_factory=dict)
 
 
 def _district(episodes: pd.DataFrame) -> pd.Series:
@@ -56,6 +67,9 @@ def episode_report(
         mark_re_referrals(everything) if len(everything) else pd.Series(dtype=bool)
     )
     everything["district"] = _district(everything) if len(everything) else pd.Series(dtype=str)
+    everything["child_record_key"] = (
+        child_keys(everything) if len(everything) else pd.Series(dtype="int64")
+    )
     first = pd.Timestamp(start).to_period("M").to_timestamp()
     last = pd.Timestamp(end).to_period("M").to_timestamp()
     episodes = everything[(everything["month"] >= first) & (everything["month"] <= last)]
@@ -74,17 +88,40 @@ def episode_report(
         ),
         "re-referrals": int(episodes["re_referral"].sum()),
     }
+    rhi_keys = [keysum_name(c) for c in RHI_COLUMNS]
+    keys = {
+        **repeat_missing_keys(episodes),
+        **(
+            rhi_all.iloc[0][rhi_keys].astype(int).to_dict()
+            if rhi_all is not None
+            else dict.fromkeys(rhi_keys, 0)
+        ),
+        keysum_name("re-referrals"): int(
+            episodes.loc[episodes["re_referral"].astype(bool), "record_key"].sum()
+        ),
+    }
     months = pd.date_range(first, last, freq="MS")
     by_month_district = (
         rhi_table(episodes, ["month", "district"])
         if len(episodes)
-        else pd.DataFrame(columns=["month", "district", *RHI_COLUMNS])
+        else pd.DataFrame(
+            columns=["month", "district", *RHI_COLUMNS, *(keysum_name(c) for c in RHI_COLUMNS)]
+        )
     )
     per_child = episodes.groupby("child_key").size()
     repeaters = episodes[episodes["child_key"].isin(per_child[per_child >= 2].index)]
     repeat_by_district = (
         repeaters.groupby("district")
         .agg(**{"repeat children": ("child_key", "nunique"), "episodes": ("child_key", "size")})
+        .join(
+            repeaters.groupby("district")
+            .agg(**{keysum_name("episodes"): ("record_key", "sum")})
+            .join(
+                repeaters.drop_duplicates(["district", "child_key"])
+                .groupby("district")
+                .agg(**{keysum_name("repeat children"): ("child_record_key", "sum")})
+            )
+        )
         .reset_index()
     )
     return EpisodeReport(
@@ -93,6 +130,7 @@ def episode_report(
         monthly=monthly_trends(episodes, months),
         repeat_by_district=repeat_by_district,
         age_profile=_hotspot_ages(engine, districts),
+        keys=keys,
     )
 
 
@@ -116,8 +154,18 @@ def _rate(part: int, whole: int, profile: DisclosureProfile) -> str:
     return f"{100.0 * part / whole:.1f}%"
 
 
-def _labels(values: pd.Series, profile: DisclosureProfile) -> np.ndarray:
-    return protect_counts(values.fillna(0).astype("int64"), profile)["label"].to_numpy()
+def _labels(
+    values: pd.Series, profile: DisclosureProfile, keys: pd.Series | None = None
+) -> np.ndarray:
+    """Protected labels; with ``keys`` (key sums) by the cell key method, else rounded."""
+    if keys is not None:
+        keys = pd.Series(np.asarray(keys), index=values.index).fillna(0).astype("int64")
+    return protect_counts(values.fillna(0).astype("int64"), profile, keys=keys)["label"].to_numpy()
+
+
+def _keyed_labels(frame: pd.DataFrame, column: str, profile: DisclosureProfile) -> np.ndarray:
+    """Labels of ``frame[column]`` with its key sum column (every episode count has one)."""
+    return _labels(frame[column], profile, frame[keysum_name(column)])
 
 
 def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> dict[str, Any]:
@@ -126,7 +174,13 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
     Headline rows, monthly trends (and a chart frame of protected counts), RHI by month and
     district, repeat missing by district, and the age profile of incidents in hotspots.
     """
-    c = report.counts
+    c, k = report.counts, report.keys
+
+    def keyed(*names: str) -> np.ndarray:
+        return _labels(
+            pd.Series([c[n] for n in names]), profile, pd.Series([k[keysum_name(n)] for n in names])
+        )
+
     headline = pd.DataFrame(
         {
             "measure": [
@@ -142,13 +196,11 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
                 "Re-referral rate",
             ],
             "shown": [
-                *_labels(
-                    pd.Series([c["episodes"], c["individuals"], c["repeat children"]]), profile
-                ),
+                *keyed("notifications", "individuals", "repeat children"),
                 _rate(c["episodes of repeat children"], c["episodes"], profile),
-                *_labels(pd.Series([c["offered"], c["accepted"], c["within 72 hours"]]), profile),
+                *keyed("offered", "accepted", "within 72 hours"),
                 _rate(c["accepted"], c["offered"], profile),
-                *_labels(pd.Series([c["re-referrals"]]), profile),
+                *keyed("re-referrals"),
                 _rate(c["re-referrals"], c["episodes"], profile),
             ],
         }
@@ -159,7 +211,7 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
         {"month": monthly["month"].dt.strftime("%b %Y") if len(monthly) else []}
     )
     for column in count_columns:
-        shown_monthly[column] = _labels(monthly[column], profile) if len(monthly) else []
+        shown_monthly[column] = _keyed_labels(monthly, column, profile) if len(monthly) else []
     shown_monthly["re-referral rate"] = [
         _rate(int(p), int(w), profile)
         for p, w in zip(
@@ -170,10 +222,19 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
         _rate(int(p), int(w), profile)
         for p, w in zip(monthly.get("accepted", []), monthly.get("offered", []), strict=True)
     ]
+    charted = ["notifications", "offered", "accepted", "within 72 hours"]
     chart = (
-        monthly.set_index("month")[["notifications", "offered", "accepted", "within 72 hours"]]
-        .apply(lambda col: protect_counts(col.astype("int64"), profile)["count"])
-        .astype(float)
+        pd.DataFrame(
+            {
+                column: protect_counts(
+                    monthly[column].astype("int64"),
+                    profile,
+                    keys=monthly[keysum_name(column)].astype("int64"),
+                )["count"].to_numpy()
+                for column in charted
+            },
+            index=pd.DatetimeIndex(monthly["month"], name="month"),
+        ).astype(float)
         if len(monthly)
         else pd.DataFrame()
     )
@@ -181,11 +242,12 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
     if len(rhi):
         rhi["month"] = pd.to_datetime(rhi["month"]).dt.strftime("%b %Y")
         for column in RHI_COLUMNS:
-            rhi[column] = _labels(rhi[column], profile)
+            rhi[column] = _keyed_labels(rhi, column, profile)
+    rhi = rhi.drop(columns=[keysum_name(c) for c in RHI_COLUMNS])
     repeat = report.repeat_by_district.copy()
     for column in ("repeat children", "episodes"):
-        if column in repeat:
-            repeat[column] = _labels(repeat[column], profile)
+        repeat[column] = _keyed_labels(repeat, column, profile)
+    repeat = repeat.drop(columns=[keysum_name(c) for c in ("repeat children", "episodes")])
     ages = report.age_profile
     age_table = pd.DataFrame(
         {"age band": ages.index.astype(str), "incidents in hotspots": _labels(ages, profile)}

@@ -25,6 +25,7 @@ from assessments.models import Episode, ImportBatch
 from assessments.permissions import Actor, require
 from assessments.settings import install_secret
 from geo._errors import ConflictError, InputError
+from geo.disclosure import new_record_keys
 from geo.ingest import CHUNK_ROWS, expand_sources, open_table
 from geo.ingest.episodes import EPISODE_COLUMNS, EpisodeNormaliser
 
@@ -41,7 +42,8 @@ _SHOWN_REJECTS = 20
 _INSERT_ROWS = 20_000
 ALREADY_STORED = "episode already imported (same episode reference)"
 
-#: Columns of :func:`load_episodes` (no references, not even hashed, except the child's key).
+#: Columns of :func:`load_episodes` (no references, not even hashed, except the child's key;
+#: ``record_key`` is the cell key method's random key, summed next to counts, never shown).
 EPISODE_FRAME_COLUMNS = (
     "child_key",
     "from_lat",
@@ -59,6 +61,7 @@ EPISODE_FRAME_COLUMNS = (
     "rhi_offered",
     "rhi_accepted",
     "rhi_within_72h",
+    "record_key",
 )
 
 
@@ -258,6 +261,7 @@ def _records(valid: pd.DataFrame, batch_id: int) -> list[list[dict[str, Any]]]:
             columns[name] = [None if v != v else float(v) for v in values.tolist()]
         else:
             columns[name] = [None if v is None or v is pd.NA or v != v else v for v in values]
+    columns["record_key"] = [int(k) for k in new_record_keys(len(valid))]  # never shown
     records = [
         dict(zip(columns, row, strict=True), batch_id=batch_id)
         for row in zip(*columns.values(), strict=False)
@@ -298,4 +302,5 @@ def load_episodes(
         frame[column] = pd.to_datetime(frame[column])
     for column in ("rhi_offered", "rhi_accepted", "rhi_within_72h"):
         frame[column] = frame[column].astype("boolean")
+    frame["record_key"] = frame["record_key"].astype("int64")
     return frame

@@ -4,7 +4,10 @@ Loads the episodes (both points of each) and the incidents, labels the exploitat
 ones, and runs ``geo.links``: the co-location quotient with its permutation test, and the
 month-lagged comparison. A hotspot's place is the resolution-7 cells it touches: nothing about
 missing episodes is placed finer than resolution 7. Raw counts: protect before showing
-(``geo.links.protect_links``).
+(``geo.links.protect_links``). Each place's counts carry key sums for the cell key method:
+``episodes_keysum`` (the record key of the episode behind each episode location) and
+``exploitation_keysum`` (the incidents' record keys); ``episodes_counted_keysum`` goes with
+``episodes_counted`` (each episode once per place).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from assessments.episodes import load_episodes
 from assessments.incidents import load_incidents
 from assessments.models import Hotspot
 from geo.cells import cells_to_parent, points_to_cells
+from geo.disclosure import DisclosureProfile, protect_counts
 from geo.filters import IncidentFilter
 from geo.links import (
     EPISODE,
@@ -32,7 +36,13 @@ from geo.links import (
     to_metres,
 )
 
-__all__ = ["COARSE_RES", "EpisodeLinks", "episode_links", "hotspot_areas"]
+__all__ = [
+    "COARSE_RES",
+    "EpisodeLinks",
+    "episode_links",
+    "hotspot_areas",
+    "shown_episodes_counted",
+]
 
 #: The finest resolution anything about missing episodes is placed at.
 COARSE_RES = 7
@@ -84,13 +94,14 @@ def _points(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
                     "label": EPISODE,
                     "month": located["month"].to_numpy(),
                     "episode": located.index.to_numpy(),
+                    "record_key": located["record_key"].to_numpy(np.int64),
                 }
             )
         )
     incidents = load_incidents(
         engine,
         IncidentFilter(kinds=("incident",)),
-        columns=("category", "month", "lat", "lon", "flags"),
+        columns=("category", "month", "lat", "lon", "flags", "record_key"),
     )
     parts.append(
         pd.DataFrame(
@@ -102,6 +113,7 @@ def _points(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
                 ),
                 "month": incidents["month"].to_numpy(),
                 "episode": -1,
+                "record_key": incidents["record_key"].to_numpy(np.int64),
             }
         )
     )
@@ -123,9 +135,29 @@ def _monthly(points: pd.DataFrame, areas: Mapping[Any, list[int]]) -> tuple[pd.D
     ep = joined[joined["label"] == EPISODE].drop_duplicates(["place", "episode"])
     ex = joined[joined["label"] == EXPLOITATION]
     return (
-        ep.groupby(["place", "month"]).size().rename("n").reset_index(),
+        ep.groupby(["place", "month"])
+        .agg(n=("record_key", "size"), keysum=("record_key", "sum"))
+        .reset_index(),
         ex.groupby(["place", "month"]).size().rename("n").reset_index(),
     )
+
+
+def _place_keysums(points: pd.DataFrame, areas: Mapping[Any, list[int]]) -> pd.DataFrame:
+    """Key sums of each place's episode locations and exploitation incidents."""
+    member = pd.DataFrame(
+        [(place, cell) for place, cells in areas.items() for cell in set(cells)],
+        columns=["place", "area"],
+    )
+    joined = points[points["label"] != OTHER].merge(member, on="area")
+    sums = (
+        joined.assign(
+            episodes_keysum=joined["record_key"].where(joined["label"] == EPISODE, 0),
+            exploitation_keysum=joined["record_key"].where(joined["label"] == EXPLOITATION, 0),
+        )
+        .groupby("place")[["episodes_keysum", "exploitation_keysum"]]
+        .sum()
+    )
+    return sums.reindex(list(areas)).fillna(0).astype("int64")
 
 
 def episode_links(
@@ -137,9 +169,12 @@ def episode_links(
     cells_with_episodes = sorted(set(points.loc[points["label"] == EPISODE, "area"].tolist()))
     cell_groups = {cell: [cell] for cell in cells_with_episodes}
     by_cell = colocation_quotients(points, groups=cell_groups, permutations=permutations, seed=seed)
+    every_area = sorted(set(points["area"].tolist()))
+    by_cell = by_cell.join(_place_keysums(points, {**cell_groups, "all": every_area}))
     by_hotspot = colocation_quotients(
         points, groups=areas, permutations=permutations, seed=seed
     ).drop(index="all")
+    by_hotspot = by_hotspot.join(_place_keysums(points, areas))
     # each episode once per place, however many of its points are there
     by_hotspot["episodes_counted"] = 0
     if len(points):
@@ -150,8 +185,11 @@ def episode_links(
     lag_hot = lagged_comparison(ep, ex, months=months) if len(months) else pd.DataFrame()
     ep_c, ex_c = _monthly(points, {c: [c] for c in cells_with_episodes})
     lag_cell = lagged_comparison(ep_c, ex_c, months=months) if len(months) else pd.DataFrame()
-    totals = ep.groupby("place")["n"].sum()
-    by_hotspot["episodes_counted"] = totals.reindex(by_hotspot.index).fillna(0).astype(int)
+    totals = ep.groupby("place")[["n", "keysum"]].sum()
+    by_hotspot["episodes_counted"] = totals["n"].reindex(by_hotspot.index).fillna(0).astype(int)
+    by_hotspot["episodes_counted_keysum"] = (
+        totals["keysum"].reindex(by_hotspot.index).fillna(0).astype("int64")
+    )
     return EpisodeLinks(
         by_cell=by_cell,
         by_hotspot=by_hotspot,
@@ -160,3 +198,16 @@ def episode_links(
         n_episodes=len(episodes),
         permutations=permutations,
     )
+
+
+def shown_episodes_counted(row: pd.Series, profile: DisclosureProfile) -> int:
+    """Return a place's episodes as they may be shown (perturbed by their key sum; 0 hidden).
+
+    What ``geo.links.lead_in_words`` is given, so its "too few" follows the shown count.
+    """
+    shown = protect_counts(
+        pd.Series([int(row["episodes_counted"])]),
+        profile,
+        keys=pd.Series([int(row["episodes_counted_keysum"])]),
+    )["count"].iloc[0]
+    return 0 if pd.isna(shown) else int(shown)

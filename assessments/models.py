@@ -509,3 +509,5 @@ class Episode(Base):
     rhi_offered: Mapped[bool | None] = mapped_column()
     rhi_accepted: Mapped[bool | None] = mapped_column()
     rhi_within_72h: Mapped[bool | None] = mapped_column()
+    #: Fixed random key (0-255) for the cell key method (``geo.disclosure``): never shown.
+    record_key: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(256))

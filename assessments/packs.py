@@ -444,7 +444,7 @@ def _episode_links(
     engine: Engine, details: list[dict[str, Any]], profile: DisclosureProfile
 ) -> tuple[pd.DataFrame, list[str]]:
     """Add each place page's missing-episode links; return the table and method (protected)."""
-    from assessments.links import episode_links
+    from assessments.links import episode_links, shown_episodes_counted
     from geo.links import LAG_METHOD, lead_in_words, protect_links
 
     ids = [int(d["id"]) for d in details]
@@ -458,7 +458,7 @@ def _episode_links(
     for detail in details:
         hid = int(detail["id"])
         lag = links.lag_by_hotspot.loc[hid] if hid in links.lag_by_hotspot.index else None
-        counted = int(links.by_hotspot.loc[hid, "episodes_counted"])
+        counted = shown_episodes_counted(links.by_hotspot.loc[hid], profile)
         detail["episode_links"] = shown.loc[[hid]].reset_index(drop=True)
         detail["episode_lead"] = lead_in_words(lag, counted, profile)
         rows.append({"place": detail["name"], **shown.loc[hid].to_dict()})

@@ -299,8 +299,10 @@ def is_exploitation(flags: pd.Series, category: pd.Series) -> np.ndarray:
 def protect_links(frame: pd.DataFrame, profile: DisclosureProfile) -> pd.DataFrame:
     """Return the links as they may be shown.
 
-    Counts are protected; the quotient and p-value are shown only with at least the
-    threshold's number of episode locations in the place.
+    Counts are protected (with ``episodes_keysum`` and ``exploitation_keysum``, the sums of
+    the record keys behind them, by the cell key method; without, rounded); the quotient and
+    p-value are shown only with at least the threshold's number of episode locations in the
+    place.
 
     Examples
     --------
@@ -310,7 +312,12 @@ def protect_links(frame: pd.DataFrame, profile: DisclosureProfile) -> pd.DataFra
     >>> protect_links(f, INTERNAL).to_dict("list")["co-location quotient"]
     ['not shown (too few episodes)', '1.52']
     """
-    episodes = protect_counts(frame["episodes"], profile)
+
+    def keys(column: str) -> pd.Series | None:
+        name = f"{column}_keysum"
+        return frame[name].fillna(0).astype("int64") if name in frame else None
+
+    episodes = protect_counts(frame["episodes"].astype("int64"), profile, keys=keys("episodes"))
     enough = frame["episodes"].to_numpy() >= profile.threshold
     clq = np.where(
         enough & frame["clq"].notna().to_numpy(),
@@ -325,9 +332,9 @@ def protect_links(frame: pd.DataFrame, profile: DisclosureProfile) -> pd.DataFra
     return pd.DataFrame(
         {
             "episode locations": episodes["label"].to_numpy(),
-            "exploitation incidents": protect_counts(frame["exploitation"], profile)[
-                "label"
-            ].to_numpy(),
+            "exploitation incidents": protect_counts(
+                frame["exploitation"].astype("int64"), profile, keys=keys("exploitation")
+            )["label"].to_numpy(),
             "co-location quotient": clq,
             "p-value": p,
         },

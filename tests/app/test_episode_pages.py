@@ -63,7 +63,8 @@ def test_map_draws_the_flow_layer_with_protected_counts(sample_store):
     assert drawn > 0
     table = next(t.value for t in at.dataframe if "went missing from" in t.value.columns)
     assert len(table) > 0
-    assert all(v == "fewer than 5" or int(v) % 5 == 0 for v in table["episodes"])
+    # perturbed by the cell key method (not rounded): never shown below the threshold
+    assert all(v == "fewer than 5" or int(v) >= 5 for v in table["episodes"])
 
 
 def test_performance_page_shows_rhi_re_referrals_and_trends(sample_store):
@@ -95,13 +96,13 @@ def test_performance_command_prints_protected_json(sample_store, capsys):
     assert main(["performance", "--json", "--profile", "publication"]) == 0
     out = json.loads(capsys.readouterr().out)
     measures = {r["measure"]: r["shown"] for r in out["missing_episodes"]}
-    assert int(measures["Missing episodes (notifications)"]) % 5 == 0
+    assert int(measures["Missing episodes (notifications)"]) >= 10
     assert measures["Re-referral rate"].endswith("%")
     assert out["episodes_by_month"]
     for row in out["rhi_by_month_and_district"]:
         for column in ("notifications", "offered", "accepted", "within 72 hours"):
             value = row[column]
-            assert value == "c" or int(value) == 0 or (int(value) >= 10 and int(value) % 5 == 0)
+            assert value == "c" or int(value) == 0 or int(value) >= 10  # perturbed, not rounded
     assert any(r["measure"] == "Repeat-location rate (%)" for r in out["headline"])
 
 

@@ -80,3 +80,35 @@ def test_record_keys_set_at_import_and_filled_for_older_rows(engine):
     assert max(filled) <= 255
     assert len(set(filled)) > 200
     assert filled != imported  # drawn again, at random
+
+
+def test_episode_record_keys_set_at_import_and_filled_for_older_rows(engine):
+    """Episode imports give every episode a random record key; migration 0019 fills older rows."""
+    from alembic import command
+    from sqlalchemy import select
+
+    from assessments.episodes import import_episodes
+    from assessments.models import Episode
+    from assessments.settings import SAMPLES_DIR
+
+    import_episodes(engine, SAMPLES_DIR / "synthetic_episodes.csv", key=b"k" * 32)
+
+    def keys() -> list[int | None]:
+        with engine.connect() as conn:
+            return list(conn.execute(select(Episode.record_key)).scalars())
+
+    imported = keys()
+    assert None not in imported
+    assert 0 <= min(imported) <= max(imported) <= 255
+    assert len(set(imported)) > 100  # random, not one value
+    config = db._alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0018")
+    assert "record_key" not in {c["name"] for c in sa.inspect(engine).get_columns("episode")}
+    db.migrate(engine)
+    filled = keys()
+    assert None not in filled
+    assert 0 <= min(filled) <= max(filled) <= 255
+    assert len(set(filled)) > 100
+    assert filled != imported  # drawn again, at random

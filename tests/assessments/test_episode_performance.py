@@ -6,10 +6,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from sqlalchemy import update
 
 from assessments.episode_performance import episode_report, shown_episode_report
 from assessments.episodes import import_episodes
-from geo.disclosure import INTERNAL, DisclosureProfile
+from assessments.models import Episode
+from geo.disclosure import INTERNAL, DisclosureProfile, shown_count
 
 KEY = b"p" * 32
 
@@ -42,6 +44,14 @@ def store(engine, tmp_path):
     path = tmp_path / "episodes.csv"
     frame.to_csv(path, index=False)
     import_episodes(engine, path, key=KEY)
+    # fixed record keys (E0..E6: 10, 20, ..., 70) so the key sums can be checked by hand
+    with engine.begin() as conn:
+        for i, (_, _, start, *_) in enumerate(rows):  # start dates all differ
+            conn.execute(
+                update(Episode)
+                .where(Episode.start_date == dt.date.fromisoformat(start))
+                .values(record_key=10 * (i + 1))
+            )
     return engine
 
 
@@ -59,15 +69,42 @@ def test_rhi_repeat_and_re_referrals_by_hand(store):
         "within 72 hours": 1,  # E1
         "re-referrals": 3,  # E1 (E0 within 12 months), E2, E3
     }
+    # key sums, by hand: episodes sum their record keys; children their first episode's key
+    assert report.keys == {
+        "episodes keysum": 220,  # E1 20 + E2 30 + E3 40 + E5 60 + E6 70
+        "children keysum": 130,  # A: E0 10, B: E4 50, C: E6 70 (first episodes, even before)
+        "repeat children keysum": 10,  # A
+        "episodes of repeat children keysum": 90,
+        "notifications keysum": 220,
+        "individuals keysum": 130,
+        "offered keysum": 110,  # E1, E2, E5
+        "accepted keysum": 80,  # E1, E5
+        "within 72 hours keysum": 20,  # E1
+        "re-referrals keysum": 90,  # E1, E2, E3
+    }
+    repeat = report.repeat_by_district.set_index("district")
+    assert repeat.loc["unknown", "episodes keysum"] == 90  # A's E1, E2, E3
+    assert repeat.loc["unknown", "repeat children keysum"] == 10  # A's first episode
     monthly = report.monthly.set_index("month")
+    assert monthly.loc["2025-02-01", "notifications keysum"] == 20 + 30 + 70
+    assert monthly.loc["2025-02-01", "individuals keysum"] == 10 + 70
+    assert monthly.loc["2025-03-01", "re-referrals keysum"] == 40
+    rhi = report.rhi_by_month_district.set_index("month")
+    assert rhi.loc["2025-03-01", "offered keysum"].sum() == 60  # E5 (E3 not offered)
     assert monthly.loc["2025-02-01", "notifications"] == 3
     assert monthly.loc["2025-03-01", "re-referrals"] == 1
     assert monthly.loc["2025-03-01", "re-referral rate (%)"] == 50.0
     # a threshold of 3: counts of 1 and 2 are hidden, rates over fewer than 3 are not shown
     low = DisclosureProfile(name="test", threshold=3, rounding=1)
     shown = shown_episode_report(report, low)["headline"].set_index("measure")["shown"]
-    assert shown["Missing episodes (notifications)"] == "5"
+    assert shown["Missing episodes (notifications)"] == shown_count(5, low, key=220)
+    assert shown["Children (individuals)"] == shown_count(3, low, key=130)
+    assert shown["Children with two or more episodes"] == shown_count(1, low, key=10)
+    assert shown["Return home interviews offered"] == shown_count(3, low, key=110)
     assert shown["Accepted within 72 hours"] == low.suppressed_label
+    assert shown["Re-referrals (within 12 months of the previous episode)"] == shown_count(
+        3, low, key=90
+    )
     assert shown["Re-referral rate"] == "60.0%"
     assert shown["Accepted, of offered"] == low.suppressed_label  # 2 of 3: the 2 is hidden
     # the internal profile (threshold 5, rounding 5) hides all of it but the notifications

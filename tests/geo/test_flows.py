@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import h3
+import numpy as np
 import pandas as pd
 import pytest
 
 from geo.cells import cell_to_str
-from geo.disclosure import INTERNAL, PUBLICATION
+from geo.disclosure import INTERNAL, PUBLICATION, new_record_keys, protect_counts
 from geo.flows import district_flows, episode_flows, protect_flows
 from layers.flows import flow_layer
 
@@ -61,3 +62,53 @@ def test_district_flows():
         ["B", "B", "5"],
     ]
     assert hidden == 1
+
+
+def _keyed(seed: int = 3) -> pd.DataFrame:
+    episodes = _episodes()
+    return episodes.assign(record_key=new_record_keys(len(episodes), np.random.default_rng(seed)))
+
+
+def test_flows_carry_the_key_sum_of_their_episodes_and_are_perturbed_by_it():
+    episodes = _keyed()
+    flows = episode_flows(episodes)
+    assert flows["keysum"].tolist() == [
+        int(episodes["record_key"].iloc[:7].sum()),
+        int(episodes["record_key"].iloc[10:16].sum()),
+        int(episodes["record_key"].iloc[7:10].sum()),
+    ]
+    shown, hidden = protect_flows(flows, INTERNAL)
+    expected = protect_counts(flows["count"], INTERNAL, keys=flows["keysum"])
+    kept = ~expected["suppressed"]
+    assert shown["shown"].tolist() == expected.loc[kept, "count"].astype(int).tolist()
+    assert hidden == int(expected["suppressed"].sum())
+    assert "keysum" not in shown  # never shown
+    by_district = district_flows(episodes)
+    assert by_district["keysum"].tolist() == [
+        int(episodes["record_key"].iloc[:7].sum()),
+        int(episodes["record_key"].iloc[10:16].sum()),
+        int(episodes["record_key"].iloc[7:10].sum()),
+    ]
+    shown_d, _ = protect_flows(by_district, INTERNAL)
+    assert "keysum" not in shown_d
+
+
+def test_the_same_episodes_get_the_same_noise_in_any_period():
+    """A flow's perturbation depends only on its episodes: adding other flows changes nothing."""
+    episodes = _keyed(11)
+    alone, _ = protect_flows(episode_flows(episodes.iloc[:7]), INTERNAL)
+    together, _ = protect_flows(episode_flows(episodes), INTERNAL)
+    assert (
+        alone["shown"].iloc[0]
+        == together.set_index(["from_cell", "to_cell"]).loc[
+            (alone["from_cell"].iloc[0], alone["to_cell"].iloc[0]), "shown"
+        ]
+    )
+    # without keys the old rounding would show 5 for 7 under every draw; with keys it varies
+    draws = {
+        int(protect_flows(episode_flows(_keyed(seed).iloc[:7]), INTERNAL)[0]["shown"].iloc[0])
+        for seed in range(40)
+    }
+    assert len(draws) > 1
+    assert min(draws) >= 4
+    assert max(draws) <= 10

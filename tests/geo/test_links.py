@@ -112,3 +112,38 @@ def test_lagged_comparison_finds_episodes_leading_by_two_months():
     assert out.loc["same", "best_lag"] == 0
     assert not bool(out.loc["same", "episodes_lead"])
     assert out.loc["same", "months"] == 24
+
+
+def test_protect_links_perturbs_counts_with_their_key_sums():
+    from geo.disclosure import INTERNAL, protect_counts
+    from geo.links import protect_links
+
+    frame = pd.DataFrame(
+        {
+            "episodes": [7, 12, 3],
+            "exploitation": [9, 40, 0],
+            "clq": [1.2, 1.5, 0.4],
+            "p_value": [0.2, 0.01, 0.9],
+            "episodes_keysum": [101, 1000, 7],
+            "exploitation_keysum": [333, 4000, 0],
+        }
+    )
+    shown = protect_links(frame, INTERNAL)
+    assert (
+        shown["episode locations"].tolist()
+        == protect_counts(frame["episodes"], INTERNAL, keys=frame["episodes_keysum"])[
+            "label"
+        ].tolist()
+    )
+    assert (
+        shown["exploitation incidents"].tolist()
+        == protect_counts(frame["exploitation"], INTERNAL, keys=frame["exploitation_keysum"])[
+            "label"
+        ].tolist()
+    )
+    # the same counts with other keys get other noise (not one rounding for all)
+    labels = {
+        tuple(protect_links(frame.assign(episodes_keysum=[k, k, 7]), INTERNAL)["episode locations"])
+        for k in range(0, 256, 5)
+    }
+    assert len(labels) > 1
