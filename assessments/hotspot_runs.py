@@ -272,10 +272,9 @@ def _new_ids(conn: Connection, table: Table, n: int) -> list[int]:
     if is_postgres(conn.engine):
         taken = conn.execute(
             text(
-                f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "  # noqa: S608
-                "FROM generate_series(1, :n)"
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
             ),
-            {"n": n},
+            {"table": table.name, "n": n},
         ).scalars()
         return sorted(int(i) for i in taken)
     largest = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()

@@ -168,19 +168,16 @@ PASSWORD = "correct horse battery staple"
 
 
 def test_the_audit_page_checks_the_chain(configured):
-    import time
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
 
-    from assessments.users import SignedInUser
+    from tests.app.signin import add_and_sign_in
 
-    _record(configured, 3)
-    admin = SignedInUser(0, "ada", "Ada", "admin", [], True, False, False)
     root = Path(__file__).resolve().parents[2]
     at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
-    at.session_state["auth_user"] = admin
-    at.session_state["auth_last_seen"] = time.monotonic()
+    add_and_sign_in(at, configured, "ada", "admin")
+    _record(configured, 3)
     at.run()
     at.switch_page("app_pages/audit.py").run()
     next(b for b in at.button if b.label == "Check the chain").click().run()
