@@ -171,6 +171,7 @@ def _run(
 ) -> RecordImport:
     # The file's own name may be personal: the report and the audit trail keep a label only.
     del name
+    require(actor, "import_records")  # then each row is checked for its own district
     report = RecordImport(file=f"{entity.replace('_', ' ')} file", read=len(frame))
     if not is_sample:  # samples and real records never mix
         note = remove_samples_before_real_data(engine, actor=actor)

@@ -198,6 +198,9 @@ def _samples_load(args: argparse.Namespace) -> int:
     return 0
 
 
+_HEX_COLUMNS = ("h3_cell", "count", "suppressed", "label", "kinds", "resolution")
+
+
 def _hexes(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -227,7 +230,11 @@ def _hexes(args: argparse.Namespace) -> int:
         parts.append(part.assign(kinds=";".join(kinds), resolution=res))
         if res != args.res:
             notes.append(effective_resolution(args.res, kinds, profile)[1] or "")
-    protected = pd.concat(parts, ignore_index=True)
+    protected = (
+        pd.concat(parts, ignore_index=True)
+        if parts  # an empty store: an empty table, not an error
+        else pd.DataFrame(columns=[*_HEX_COLUMNS])
+    )
     res = int(protected["resolution"].max()) if len(protected) else args.res
     note = " ".join(n.replace("the map uses", "these rows use") for n in notes if n)
     if note:

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--profile", choices=["internal", "publication", "custom"], default="internal"
     )
     perf.add_argument("--json", action="store_true", help="print JSON")
-    perf.set_defaults(func=_performance)
+    perf.set_defaults(needs="view", func=_performance)
 
 
 def _records(frame) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]

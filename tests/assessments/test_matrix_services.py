@@ -13,12 +13,22 @@ import pytest
 import shapely
 from sqlalchemy.orm import Session
 
-from assessments import audit, hotspot_runs, imports, packs, register, site_imports, sites, users
+from assessments import (
+    audit,
+    hotspot_runs,
+    imports,
+    packs,
+    register,
+    samples,
+    site_imports,
+    sites,
+    users,
+)
 from assessments import site_assessments as records
 from assessments.models import District
 from assessments.permissions import MATRIX, can
 from cli.identity import Operator
-from geo import PermissionDeniedError
+from geo import ConflictError, PermissionDeniedError
 from geo.disclosure import INTERNAL
 from tests.conftest import add_north_district
 
@@ -152,6 +162,19 @@ def _attempt(engine, world, action, actor, district):
             )
         if action == "view_audit":
             return audit.list_events(engine, actor=actor)
+        if action == "import_records":
+            lat = 52.75 if district == "N1" else 52.25
+            path = world["csv"].with_name(f"sites-{actor.username}-{district}.csv")
+            path.write_text(
+                f"ref,name,type,latitude,longitude\n{actor.username}-{district},"
+                f"Rec {actor.username} {district},park,{lat},-2.1\n"
+            )
+            return site_imports.import_sites(engine, path, actor=actor)
+        if action == "load_samples":
+            try:  # allowed, and then refused for another reason: this store holds real data
+                return samples.load_samples(engine, actor=actor)
+            except ConflictError:
+                return None
     raise AssertionError(action)
 
 
