@@ -333,7 +333,8 @@ def test_district_officer_adds_a_site_assesses_it_and_a_colleague_reviews(store,
     _choose(page, _panel(page), "Assessment", f"Assessment {assessment.id} (submitted)")
     _settled(page)
     panel = _panel(page)
-    assert panel.get_by_text("Few guardians after dark; lights broken").is_visible()
+    # The read-out draws once the chosen assessment's rerun ends: wait for it, then check.
+    panel.get_by_text("Few guardians after dark; lights broken").first.wait_for(timeout=120_000)
     assert panel.get_by_text("Natural guardians and staff").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "7_colleague_reads.png"), full_page=True)
     panel.get_by_role("button", name="Mark reviewed").click()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from assessments import users
 from cli.main import main
 
 
@@ -39,7 +40,7 @@ def test_wrong_password_on_the_command_line_is_refused(configured, capsys, monke
     capsys.readouterr()
     monkeypatch.setenv("SAFERPLACES_PASSWORD", "not it at all")
     assert main(["--user", "vic", "users", "list", "--json"]) == 2
-    assert _json(capsys)["error"] == "wrong user name or password"
+    assert _json(capsys)["error"] == users.sign_in_failed_message()
 
 
 def test_bad_role_change_is_explained(configured, capsys):
