@@ -217,12 +217,16 @@ defaults = {
 for key, value in defaults.items():
     st.session_state.setdefault(key, value)
 # A shared link's view (zoom, centre, selected hexagon) is where this visit starts.
-if "map_shared_view" not in st.session_state and {"zoom", "lat", "lon"} <= set(params):
-    with contextlib.suppress(ValueError):
-        st.session_state["map_shared_view"] = (
-            int(params["zoom"]),
-            (float(params["lat"]), float(params["lon"])),
-        )
+# Read once, on the page's first run: later runs write the user's own view into the address,
+# and reading that back as a shared view would redraw the map (and lose a click) each time.
+if "map_shared_view" not in st.session_state:
+    st.session_state["map_shared_view"] = None
+    if {"zoom", "lat", "lon"} <= set(params):
+        with contextlib.suppress(ValueError):
+            st.session_state["map_shared_view"] = (
+                int(params["zoom"]),
+                (float(params["lat"]), float(params["lon"])),
+            )
 if "cell" in params and h3.is_valid_cell(params["cell"]):
     st.session_state.setdefault("map_cell", params["cell"])
 # A newly imported month shows at once: a range that ended at the latest month follows it.
@@ -337,7 +341,7 @@ if profile.name == "publication":
     if protected.empty:
         st.info(note)
         st.stop()
-shared_zoom, shared_centre = st.session_state.get("map_shared_view", (None, None))
+shared_zoom, shared_centre = st.session_state["map_shared_view"] or (None, None)
 shared_view = (int(shared_zoom), tuple(shared_centre)) if shared_zoom else None
 district_frame = _districts(version)
 if analysis != "none":
