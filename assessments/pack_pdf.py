@@ -155,7 +155,7 @@ def _section(
 
 def _summary_page(pack: Pack) -> list[Any]:
     styles = _styles()
-    top = pack.hotspots.head(10)
+    top = pack.hotspots[pack.hotspots["status"] != "closed"].head(10)
     story: list[Any] = [
         _para("Strategy meeting pack", "title"),
         _para(f"Meeting on {format_date(pack.meeting_date)} · {pack.scope}", "subtitle"),

@@ -242,7 +242,12 @@ def build_pack(
     states["significant"] = states["id"].map(significant).fillna(False)
     # From the incidents as shown (protected): the score cannot give back the exact count.
     states["priority"] = priority_scores(states, profile=profile).round(1)
-    states = states.sort_values(["priority", "id"], ascending=[False, True]).reset_index(drop=True)
+    # A place the panel has closed needs no discussion: it sinks below every open place, and
+    # gets no page or place in the summary (the full list in the workbook still shows it).
+    states["closed"] = states["status"] == "closed"
+    states = states.sort_values(
+        ["closed", "priority", "id"], ascending=[True, False, True]
+    ).reset_index(drop=True)
     listing = pd.DataFrame(
         {
             "rank": np.arange(1, len(states) + 1),
@@ -257,7 +262,7 @@ def build_pack(
         }
     )
 
-    chosen = states.head(top)
+    chosen = states[~states["closed"]].head(top)
     resolutions = {
         i: min(
             hex_resolution_for_area(hot[i].area_m2 or shapely.area(_bng(hot[i].boundary_wkb))),
@@ -368,7 +373,7 @@ def build_pack(
         previous=previous,
         next_meeting=next_meeting,
         decisions_due=decisions_due,
-        listing=listing.head(top),
+        listing=listing[~states["closed"].to_numpy()].head(top),
         overdue=len(overdue),
         late=len(late),
     )

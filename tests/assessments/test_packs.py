@@ -282,3 +282,37 @@ def test_pack_place_pages_show_missing_episode_links_protected(sample_store):
     assert text.count("Missing episodes and exploitation (the resolution-7 cells") == 3
     assert "Leslie & Kronenfeld" in text
     assert not _raw_words(text)
+
+
+def test_a_place_the_panel_closed_is_not_among_the_places_to_discuss(sample_store):
+    """Closing a place is a panel decision: the next pack leaves it out of the summary and pages."""
+    from sqlalchemy.orm import Session
+
+    from assessments import register as reg
+    from assessments.models import Hotspot
+
+    before = packs.build_pack(
+        sample_store, actor=OPERATOR, meeting_date=dt.date.today(), profile=INTERNAL
+    )
+    first_place = int(before.hotspots.iloc[0]["no."])
+    with Session(sample_store) as session, session.begin():
+        hotspot = session.get(Hotspot, first_place)
+        reg.set_status(
+            session,
+            actor=OPERATOR,
+            hotspot_id=first_place,
+            expected_version=hotspot.version,
+            status="closed",
+            reason="Lighting fixed and the shop moved; no incidents since",
+        )
+    after = packs.build_pack(
+        sample_store, actor=OPERATOR, meeting_date=dt.date.today(), profile=INTERNAL
+    )
+    assert first_place not in [d["id"] for d in after.details]
+    summary_page = _pages(packs.pack_pdf(after))[0]
+    closed_name = before.hotspots.iloc[0]["place"]
+    assert closed_name not in re.sub(r"\s+", " ", summary_page.split("In priority order")[0])
+    # The full list still holds it, as closed, below every open place.
+    assert after.hotspots.iloc[-1]["no."] == first_place
+    assert after.hotspots.iloc[-1]["status"] == "closed"
+    assert len(after.details) == len(before.details)
