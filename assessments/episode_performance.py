@@ -6,7 +6,8 @@ its XLSX export and ``saferplaces performance --json`` show. Every count is pert
 cell key method with its key sum (episodes: the sum of their record keys; children: the sum of
 each child's first episode's record key, see ``geo.episode_measures``), so asking about
 overlapping periods or districts does not average the noise away. A rate is shown only when its
-denominator reaches the threshold and its numerator is not itself hidden.
+denominator reaches the threshold and its numerator is not itself hidden, and it is worked out
+from the two counts as shown (perturbed), never from the true ones.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import Engine, select
 
 from assessments.episodes import load_episodes
 from assessments.models import Hotspot
-from geo.disclosure import DisclosureProfile, protect_counts
+from geo.disclosure import DisclosureProfile, protect_counts, protected_rate
 from geo.episode_measures import (
     RHI_COLUMNS,
     child_keys,
@@ -148,12 +149,6 @@ def _hotspot_ages(engine: Engine, districts: list[str] | None) -> pd.Series:
     return ordered_profile("age_band", total) if total else pd.Series(dtype="int64")
 
 
-def _rate(part: int, whole: int, profile: DisclosureProfile) -> str:
-    if whole < profile.threshold or 0 < part < profile.threshold:
-        return profile.suppressed_label if whole else profile.not_applicable
-    return f"{100.0 * part / whole:.1f}%"
-
-
 def _labels(
     values: pd.Series, profile: DisclosureProfile, keys: pd.Series | None = None
 ) -> np.ndarray:
@@ -181,6 +176,15 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
             pd.Series([c[n] for n in names]), profile, pd.Series([k[keysum_name(n)] for n in names])
         )
 
+    def rate(part: str, whole: str) -> str:
+        return protected_rate(
+            c[part],
+            c[whole],
+            profile,
+            part_key=k[keysum_name(part)],
+            whole_key=k[keysum_name(whole)],
+        )
+
     headline = pd.DataFrame(
         {
             "measure": [
@@ -197,11 +201,11 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
             ],
             "shown": [
                 *keyed("notifications", "individuals", "repeat children"),
-                _rate(c["episodes of repeat children"], c["episodes"], profile),
+                rate("episodes of repeat children", "episodes"),
                 *keyed("offered", "accepted", "within 72 hours"),
-                _rate(c["accepted"], c["offered"], profile),
+                rate("accepted", "offered"),
                 *keyed("re-referrals"),
-                _rate(c["re-referrals"], c["episodes"], profile),
+                rate("re-referrals", "episodes"),
             ],
         }
     )
@@ -212,16 +216,23 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
     )
     for column in count_columns:
         shown_monthly[column] = _keyed_labels(monthly, column, profile) if len(monthly) else []
-    shown_monthly["re-referral rate"] = [
-        _rate(int(p), int(w), profile)
-        for p, w in zip(
-            monthly.get("re-referrals", []), monthly.get("notifications", []), strict=True
-        )
-    ]
-    shown_monthly["accepted, of offered"] = [
-        _rate(int(p), int(w), profile)
-        for p, w in zip(monthly.get("accepted", []), monthly.get("offered", []), strict=True)
-    ]
+
+    def monthly_rates(part: str, whole: str) -> list[str]:
+        if not len(monthly):
+            return []
+        return [
+            protected_rate(int(p), int(w), profile, part_key=int(pk), whole_key=int(wk))
+            for p, w, pk, wk in zip(
+                monthly[part],
+                monthly[whole],
+                monthly[keysum_name(part)],
+                monthly[keysum_name(whole)],
+                strict=True,
+            )
+        ]
+
+    shown_monthly["re-referral rate"] = monthly_rates("re-referrals", "notifications")
+    shown_monthly["accepted, of offered"] = monthly_rates("accepted", "offered")
     charted = ["notifications", "offered", "accepted", "within 72 hours"]
     chart = (
         pd.DataFrame(

@@ -56,6 +56,7 @@ __all__ = [
     "perturb",
     "protect_counts",
     "protect_outcomes",
+    "protected_rate",
     "ptable",
     "shown_count",
 ]
@@ -306,6 +307,41 @@ def protect_counts(
     return pd.DataFrame(
         {"count": shown, "suppressed": suppressed, "label": labels}, index=counts.index
     )
+
+
+def protected_rate(
+    part: int,
+    whole: int,
+    profile: DisclosureProfile = INTERNAL,
+    *,
+    part_key: int,
+    whole_key: int,
+) -> str:
+    """Return ``part`` as a percentage of ``whole``, worked out from the counts as shown.
+
+    Both counts go through :func:`protect_counts` with their key sums first, so a rate gives
+    back nothing its two published counts do not: a rate of true counts beside perturbed ones
+    would tell an adversary the exact ratio. Hidden when the shown whole is below the
+    threshold or the part is itself hidden; never above 100%; ``not_applicable`` for nothing.
+
+    Examples
+    --------
+    >>> protected_rate(0, 0, part_key=0, whole_key=0)
+    'z'
+    >>> protected_rate(3, 40, part_key=7, whole_key=900)
+    'fewer than 5'
+    >>> shown = protect_counts(pd.Series([12, 40]), keys=pd.Series([7, 900]))["count"]
+    >>> protected_rate(12, 40, part_key=7, whole_key=900) == f"{100 * shown[0] / shown[1]:.1f}%"
+    True
+    """
+    if not whole:
+        return profile.not_applicable
+    shown = protect_counts(
+        pd.Series([int(part), int(whole)]), profile, keys=pd.Series([int(part_key), int(whole_key)])
+    )
+    if shown["suppressed"].any() or shown["count"].iloc[1] < profile.threshold:
+        return profile.suppressed_label
+    return f"{min(100.0, 100.0 * int(shown['count'].iloc[0]) / int(shown['count'].iloc[1])):.1f}%"
 
 
 def effective_resolution(
