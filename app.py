@@ -19,19 +19,19 @@ apply_accessible_styles()
 
 #: Every page: (section, script, title, icon, url path). The Home page is the default.
 PAGES = [
-    ("Overview", "home.py", "Home", "🏠", "home"),
-    ("Explore", "map.py", "Map", "🗺️", "map"),
-    ("Explore", "hotspots.py", "Hotspots", "🔥", "hotspots"),
-    ("Explore", "pack.py", "Meeting pack", "📄", "pack"),
-    ("Spaces and places", "sites.py", "Sites & assessments", "📍", "sites"),
-    ("Spaces and places", "actions.py", "Actions", "✅", "actions"),
-    ("Spaces and places", "coverage.py", "Coverage", "🧭", "coverage"),
-    ("Spaces and places", "performance.py", "Performance", "📈", "performance"),
-    ("Data", "import_data.py", "Import", "📥", "import"),
-    ("Account", "account.py", "Account", "👤", "account"),
-    ("Account", "glossary.py", "Glossary", "📖", "glossary"),
-    ("Administration", "admin_users.py", "Users", "👥", "users"),
-    ("Administration", "audit.py", "Audit trail", "📜", "audit"),
+    ("Overview", "home.py", "Home", ":material/home:", "home"),
+    ("Explore", "map.py", "Map", ":material/map:", "map"),
+    ("Explore", "hotspots.py", "Hotspots", ":material/local_fire_department:", "hotspots"),
+    ("Explore", "pack.py", "Meeting pack", ":material/description:", "pack"),
+    ("Spaces and places", "sites.py", "Sites & assessments", ":material/location_on:", "sites"),
+    ("Spaces and places", "actions.py", "Actions", ":material/task_alt:", "actions"),
+    ("Spaces and places", "coverage.py", "Coverage", ":material/explore:", "coverage"),
+    ("Spaces and places", "performance.py", "Performance", ":material/trending_up:", "performance"),
+    ("Data", "import_data.py", "Import", ":material/upload_file:", "import"),
+    ("Account", "account.py", "Account", ":material/person:", "account"),
+    ("Account", "glossary.py", "Glossary", ":material/menu_book:", "glossary"),
+    ("Administration", "admin_users.py", "Users", ":material/group:", "users"),
+    ("Administration", "audit.py", "Audit trail", ":material/history:", "audit"),
 ]
 
 
@@ -58,10 +58,10 @@ def _only(script: str, title: str, icon: str) -> None:
 user = current_user()
 keep_session_cookie()
 if user is None:
-    _only("sign_in.py", "Sign in", "🔑")
+    _only("sign_in.py", "Sign in", ":material/key:")
 assert user is not None
 if user.must_change_password:
-    _only("account.py", "Account", "👤")
+    _only("account.py", "Account", ":material/person:")
 
 sections: dict[str, list[st.Page]] = {}
 for section, script, title, icon, path in PAGES:

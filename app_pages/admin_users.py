@@ -17,7 +17,7 @@ engine = get_engine()
 st.title("Users")
 flash = st.session_state.pop("users_flash", None)
 if flash:
-    st.success(flash, icon="✅")
+    st.success(flash, icon=":material/check_circle:")
 with session_scope(engine) as session:
     accounts = {
         u.username: {

@@ -242,7 +242,7 @@ def show_sample_banner() -> None:
             "**Synthetic sample data.** Everything shown comes from the bundled, computer-"
             "generated samples: no real place, incident or person. Import your own data on the "
             "Import page.",
-            icon="🧪",
+            icon=":material/science:",
         )
 
 

@@ -213,7 +213,7 @@ if not runs.empty:
         for line in parameters_in_words(params):
             st.write(line)
         st.write(f"Priority: {FORMULA}.")
-        st.page_link("app_pages/glossary.py", label="Glossary: DBSCAN, Gi*, trend", icon="📖")
+        st.page_link("app_pages/glossary.py", label="Glossary: DBSCAN, Gi*, trend", icon=":material/menu_book:")
 else:
     st.caption(f"Sorted by {sort_by}. {profile.describe()}.")
 event = st.dataframe(
@@ -348,7 +348,7 @@ with right:
 if can(user, "edit_register"):
     flash = st.session_state.pop("hotspots_flash", None)
     if flash:
-        st.success(flash, icon="✅")
+        st.success(flash, icon=":material/check_circle:")
     c1, c2 = st.columns(2)
     with c1, st.form(f"status_{selected}_{record['version']}"):
         st.markdown("**Change status**")
