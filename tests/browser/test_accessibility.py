@@ -9,9 +9,6 @@ package (MPL-2.0); nothing is downloaded.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,8 +19,12 @@ from assessments import db
 from assessments.samples import load_samples
 from assessments.users import add_user
 from cli.identity import OPERATOR
-from tests.browser.server import make_samples_real, stop_server
-from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
+from tests.browser.server import (
+    CHROMIUM,
+    launch_browser,
+    make_samples_real,
+    serve_app,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "accessibility"
@@ -73,29 +74,8 @@ def app_url(tmp_path_factory):
         add_user(session, actor=OPERATOR, username="axe-admin", role="admin", password=PASSWORD)
     engine.dispose()
     db.clear_engines()
-    port = _free_port()
-    env = {**os.environ, "SAFERPLACES_DATABASE_URL": url, "SAFERPLACES_DATA_DIR": str(folder)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+    with serve_app(url, folder) as base:
+        yield base
 
 
 def _serious(page, axe) -> list[str]:
@@ -138,13 +118,11 @@ def _settle(page, title: str) -> None:
 
 def test_every_page_has_no_serious_accessibility_violation(app_url):
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     axe = Axe()
     problems: dict[str, list[str]] = {}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         deadline = time.monotonic() + 60
         while True:
@@ -168,7 +146,6 @@ def test_every_page_has_no_serious_accessibility_violation(app_url):
             _settle(page, title)
             page.screenshot(path=str(ARTIFACTS / f"{link.split()[0].lower()}.png"))
             problems[link] = _serious(page, axe)
-        browser.close()
     failing = {page: found for page, found in problems.items() if found}
     assert not failing, "\n".join(f"{p}: {v}" for p, found in failing.items() for v in found)
     assert set(problems) == {"Sign in", *PAGES}  # every page was checked
@@ -177,10 +154,8 @@ def test_every_page_has_no_serious_accessibility_violation(app_url):
 def test_the_check_finds_what_the_theme_fixed(app_url):
     """The check can fail: a caption in Streamlit's default grey (3.8:1 on white) is caught."""
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launch_browser() as browser:
         page = browser.new_page()
         page.set_content(
             '<html lang="en"><head><title>t</title></head><body><main><h1>t</h1>'
@@ -188,5 +163,4 @@ def test_the_check_finds_what_the_theme_fixed(app_url):
             "</main></body></html>"
         )
         found = _serious(page, Axe())
-        browser.close()
     assert any(v.startswith("color-contrast") for v in found)

@@ -8,10 +8,7 @@ Before that, the Sites, Coverage and Hotspots maps must draw (they once stopped 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,8 +22,12 @@ from assessments.questionnaire import QUESTIONS
 from assessments.samples import load_samples
 from assessments.users import add_user
 from cli.identity import OPERATOR
-from tests.browser.server import make_samples_real, stop_server
-from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
+from tests.browser.server import (
+    CHROMIUM,
+    launch_browser,
+    make_samples_real,
+    serve_app,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "district"
@@ -65,40 +66,15 @@ def store(tmp_path_factory):
     point = inside.representative_point()
     engine.dispose()
     db.clear_engines()
-    port = _free_port()
-    env = {**os.environ, "SAFERPLACES_DATABASE_URL": url, "SAFERPLACES_DATA_DIR": str(folder)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield {"url": f"http://127.0.0.1:{port}", "db": url, "inside": (point.y, point.x)}
-    stop_server(process)
+    with serve_app(url, folder) as base:
+        yield {"url": base, "db": url, "inside": (point.y, point.x)}
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launch_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def _page(browser, errors: list[str]):

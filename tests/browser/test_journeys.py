@@ -13,10 +13,7 @@ sign-in is off and everyone signs in). Each journey is what a person does, with 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -35,8 +32,12 @@ from assessments.permissions import ROLES
 from assessments.samples import load_samples
 from assessments.users import add_user
 from cli.identity import OPERATOR
-from tests.browser.server import stop_server
-from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port, _map_frame
+from tests.browser.server import (
+    CHROMIUM,
+    launch_browser,
+    serve_app,
+)
+from tests.browser.test_map_in_chromium import _map_frame
 from tests.conftest import import_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,39 +75,14 @@ def app_url(tmp_path_factory):
             add_user(session, actor=OPERATOR, username=username, role=role, password=PASSWORD)
     engine.dispose()
     db.clear_engines()
-    port = _free_port()
-    env = {**os.environ, "SAFERPLACES_DATABASE_URL": url, "SAFERPLACES_DATA_DIR": str(folder)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield {"url": f"http://127.0.0.1:{port}", "folder": folder}
-    stop_server(process)
+    with serve_app(url, folder) as base:
+        yield {"url": base, "folder": folder}
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launch_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def _shot(page, name: str) -> None:

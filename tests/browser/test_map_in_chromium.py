@@ -6,10 +6,6 @@ Playwright (no browser download), and keeps screenshots under ``test-artifacts/`
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,12 +15,15 @@ import pytest
 from assessments import db
 from assessments.samples import load_samples
 from layers.hexes import _RAMP, _SUPPRESSED_FILL
-from tests.browser.server import stop_server
+from tests.browser.server import (
+    CHROMIUM,
+    launch_browser,
+    serve_app,
+)
 from tests.conftest import import_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -32,23 +31,7 @@ pytestmark = [
         reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
     ),
 ]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EVIL = '<img src=x onerror="window.__pwned=1">Drugs'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -71,47 +54,14 @@ def app_url(tmp_path_factory):
     import_frame(engine, evil, folder / "evil.csv", is_sample=True)
     engine.dispose()
     db.clear_engines()
-    port = _free_port()
-    env = {**os.environ, "SAFERPLACES_DATABASE_URL": url, "SAFERPLACES_DATA_DIR": str(folder)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    yield base
-    stop_server(process)
+    with serve_app(url, folder) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launch_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def _map_frame(page):

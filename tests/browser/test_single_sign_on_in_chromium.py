@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -27,8 +24,12 @@ from sqlalchemy.orm import Session
 
 from assessments import db
 from assessments.models import User
-from tests.browser.server import stop_server
-from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
+from tests.browser.server import (
+    CHROMIUM,
+    free_port,
+    launch_browser,
+    serve_app,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -154,7 +155,7 @@ def app_url(tmp_path_factory, provider):
     db.migrate(engine)
     engine.dispose()
     db.clear_engines()
-    port = _free_port()
+    port = free_port()
     secrets_file = folder / "secrets.toml"
     secrets_file.write_text(
         "[auth]\n"
@@ -165,46 +166,24 @@ def app_url(tmp_path_factory, provider):
         f'client_secret = "{secrets.token_urlsafe(16)}"\n'
         f'server_metadata_url = "{provider.issuer}/.well-known/openid-configuration"\n'
     )
-    env = {
-        **os.environ,
-        "SAFERPLACES_DATABASE_URL": url,
-        "SAFERPLACES_DATA_DIR": str(folder),
-        "SAFERPLACES_OIDC_PROVIDER": "council",
-    }
-    log = (folder / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--secrets.files",
-            str(secrets_file),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield f"http://127.0.0.1:{port}", url, folder / "streamlit.log"
-    stop_server(process)
-    log.close()
+    with (
+        (folder / "streamlit.log").open("w") as log,
+        serve_app(
+            url,
+            folder,
+            port=port,
+            env={"SAFERPLACES_OIDC_PROVIDER": "council"},
+            extra_args=("--secrets.files", str(secrets_file)),
+            log=log,
+        ) as base,
+    ):
+        yield base, url, folder / "streamlit.log"
 
 
 def test_sign_in_with_council_through_st_login(app_url, provider):
-    from playwright.sync_api import sync_playwright
-
     base, url, log = app_url
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         deadline = time.monotonic() + 60
         while True:
@@ -225,7 +204,6 @@ def test_sign_in_with_council_through_st_login(app_url, provider):
             shot = ARTIFACTS / "single_sign_on.png"
             page.screenshot(path=str(shot), full_page=True, timeout=120_000)
         sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
-        browser.close()
     assert "Olive Officer" in sidebar, log.read_text()[-3000:]
     assert "viewer" in sidebar  # an unknown identity gets the default role
     assert {"/.well-known/openid-configuration", "/authorize", "/token", "/jwks"} <= set(

@@ -6,9 +6,6 @@ every download goes through a page's own button instead (``assessments/exports.p
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,8 +15,11 @@ from sqlalchemy.orm import Session
 from assessments import db
 from assessments.users import add_user
 from cli.identity import OPERATOR
-from tests.browser.server import stop_server
-from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
+from tests.browser.server import (
+    CHROMIUM,
+    launch_browser,
+    serve_app,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "toolbar"
@@ -40,37 +40,13 @@ def app_url(tmp_path_factory):
         add_user(session, actor=OPERATOR, username="tb-admin", role="admin", password=PASSWORD)
     engine.dispose()
     db.clear_engines()
-    port = _free_port()
-    env = {**os.environ, "SAFERPLACES_DATABASE_URL": url, "SAFERPLACES_DATA_DIR": str(folder)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+    with serve_app(url, folder) as base:
+        yield base
 
 
 def test_hovering_a_table_shows_no_toolbar_and_no_csv_download(app_url):
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         deadline = time.monotonic() + 60
         while True:
@@ -98,4 +74,3 @@ def test_hovering_a_table_shows_no_toolbar_and_no_csv_download(app_url):
         assert toolbar.count() >= 1  # Streamlit drew it ...
         assert not toolbar.first.is_visible()  # ... and the page styles hide it
         assert not page.get_by_role("button", name="Download as CSV").is_visible()
-        browser.close()

@@ -8,9 +8,6 @@ opens the pages that show those texts, and asserts that server never received a 
 from __future__ import annotations
 
 import http.server
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,8 +22,11 @@ from assessments.samples import SAMPLES_DIR
 from assessments.users import add_user
 from cli.identity import OPERATOR
 from geo.text import WORD_JOINER
-from tests.browser.server import stop_server
-from tests.browser.test_map_in_chromium import ARGS, CHROMIUM, _free_port
+from tests.browser.server import (
+    CHROMIUM,
+    launch_browser,
+    serve_app,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -101,29 +101,8 @@ def app_url(tmp_path_factory, recorder):
         )
     engine.dispose()
     db.clear_engines()
-    port = _free_port()
-    env = {**os.environ, "SAFERPLACES_DATABASE_URL": url, "SAFERPLACES_DATA_DIR": str(folder)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+    with serve_app(url, folder) as base:
+        yield base
 
 
 def _settle(page, title: str) -> None:
@@ -135,12 +114,9 @@ def _settle(page, title: str) -> None:
 
 
 def test_markdown_in_user_text_makes_the_browser_fetch_nothing(app_url, recorder):
-    from playwright.sync_api import sync_playwright
-
     base, hits = recorder
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         deadline = time.monotonic() + 60
         while True:
@@ -168,7 +144,6 @@ def test_markdown_in_user_text_makes_the_browser_fetch_nothing(app_url, recorder
             page.screenshot(path=str(shot), full_page=True, timeout=120_000)
             seen[title] = page.locator("body").inner_text().replace(WORD_JOINER, "")
             links[title] = page.locator(f'a[href^="{base}"]').count()
-        browser.close()
     assert hits == [], f"the browser fetched {hits} from user text"
     assert links == {"Hotspots": 0, "Sites": 0}  # not even a link to click
     # The texts are on the pages, as typed.
