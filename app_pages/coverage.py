@@ -70,7 +70,9 @@ with Session(engine) as session:
     sites = list_sites(session)
 site_names = dict(zip(sites["id"], sites["name"], strict=True))
 table = states.assign(
-    incidents=protect_counts(states["n_incidents"], profile)["label"].to_numpy(),
+    incidents=protect_counts(states["n_incidents"], profile, keys=states["keysum"])[
+        "label"
+    ].to_numpy(),
     districts=states["districts"].map(lambda d: district_names(d, names)),
     sites=states["site_ids"].map(lambda s: "; ".join(site_names.get(i, str(i)) for i in s) or "-"),
     coverage=states["state"].map(COVERAGE_LABELS),

@@ -144,7 +144,7 @@ merged = listing.merge(states[["id", "state", "site_ids"]], on="id", how="left")
 significant = coverage.significant_hotspots(engine)
 merged["significant"] = [bool(significant.get(i, False)) for i in merged["id"]]
 # From the incidents as shown (protected), so the score cannot give back the exact count.
-merged["priority"] = priority_scores(merged, profile=profile).round(1)
+merged["priority"] = priority_scores(merged, profile=profile, keys=merged["keysum"]).round(1)
 f1, f2 = st.columns([1, 2])
 active_only = f1.toggle("Currently active only", value=True)
 scopes = list(dict.fromkeys(merged["scope"]))
@@ -170,7 +170,9 @@ sort_by = st.selectbox("Sort the register by", list(SORTS), key="hotspots_sort")
 shown = shown.sort_values(SORTS[sort_by][0], ascending=SORTS[sort_by][1])
 names = district_name_map()
 table = shown.assign(
-    incidents=protect_counts(shown["n_incidents"], profile)["label"].to_numpy(),
+    incidents=protect_counts(shown["n_incidents"], profile, keys=shown["keysum"])[
+        "label"
+    ].to_numpy(),
     districts=shown["districts"].map(lambda d: district_names(d, names)),
     trend=shown["trend"].map(trend_label),
     state=shown["state"].map(COVERAGE_LABELS).fillna(shown["state"]),
@@ -213,7 +215,11 @@ if not runs.empty:
         for line in parameters_in_words(params):
             st.write(line)
         st.write(f"Priority: {FORMULA}.")
-        st.page_link("app_pages/glossary.py", label="Glossary: DBSCAN, Gi*, trend", icon=":material/menu_book:")
+        st.page_link(
+            "app_pages/glossary.py",
+            label="Glossary: DBSCAN, Gi*, trend",
+            icon=":material/menu_book:",
+        )
 else:
     st.caption(f"Sorted by {sort_by}. {profile.describe()}.")
 event = st.dataframe(
@@ -268,11 +274,14 @@ with Session(engine) as session:
     hotspot = reg.get_hotspot(session, selected)
     history = reg.hotspot_history(session, selected)
     profiles = reg.hotspot_profiles(session, selected)
+    profile_keys = reg.hotspot_profile_keys(session, selected)
     record = {
         "version": hotspot.version,
         "status": hotspot.status,
         "by_month": dict(hotspot.by_month or {}),
         "by_category": dict(hotspot.by_category or {}),
+        "month_keys": reg.key_sums(hotspot, "by_month"),
+        "category_keys": reg.key_sums(hotspot, "by_category"),
         "reason": hotspot.reason,
         "source": hotspot.source,
     }
@@ -281,7 +290,8 @@ left, right = st.columns(2)
 with left:
     if record["by_month"]:
         months = pd.Series(record["by_month"]).sort_index()
-        trend = protect_counts(months.astype(int), profile)["count"].astype(float)
+        month_keys = pd.Series(record["month_keys"], dtype="float64").reindex(months.index)
+        trend = protect_counts(months.astype(int), profile, keys=month_keys)["count"].astype(float)
         trend.index = pd.to_datetime(trend.index)
         st.markdown("**Incidents by month**")
         accessible_chart(trend, suppressed=profile.suppressed_label)
@@ -289,7 +299,11 @@ with left:
         cats = pd.Series(record["by_category"]).sort_values(ascending=False)
         st.markdown("**Categories**")
         st.dataframe(
-            protect_counts(cats, profile)[["label"]].rename(columns={"label": "incidents"}),
+            protect_counts(
+                cats,
+                profile,
+                keys=pd.Series(record["category_keys"], dtype="float64").reindex(cats.index),
+            )[["label"]].rename(columns={"label": "incidents"}),
             width="stretch",
         )
     if record["source"] == "manual":
@@ -298,7 +312,7 @@ with left:
         st.markdown("**Who and when** (incidents in this place)")
         tabs = st.tabs([PROFILE_TITLES[d] for d in profiles])
         for tab, (dim, counts) in zip(tabs, profiles.items(), strict=True):
-            protected = protect_counts(counts, profile)
+            protected = protect_counts(counts, profile, keys=profile_keys.get(dim))
             with tab:
                 if dim in ("hour", "weekday") and not protected["suppressed"].all():
                     st.bar_chart(protected["count"].astype(float), height=180)
@@ -337,10 +351,11 @@ with right:
         runs_seen = (
             history["runs"]
             .assign(
-                n_incidents=protect_counts(history["runs"]["n_incidents"], profile)[
-                    "label"
-                ].to_numpy()
+                n_incidents=protect_counts(
+                    history["runs"]["n_incidents"], profile, keys=history["runs"]["keysum"]
+                )["label"].to_numpy()
             )
+            .drop(columns="keysum")  # never shown: it would give the perturbation away
             .rename(columns={"n_incidents": "incidents"})
         )
         st.dataframe(runs_seen, hide_index=True, width="stretch")

@@ -322,7 +322,11 @@ filt = IncidentFilter(
 shown_res, note = effective_resolution(res, kinds, profile)
 raw = _cells(version, filt, shown_res)
 st.caption(f"{safe_text(filt.describe(names))} · {profile.describe()}")
-st.page_link("app_pages/glossary.py", label="What do these terms mean? Glossary", icon=":material/menu_book:")
+st.page_link(
+    "app_pages/glossary.py",
+    label="What do these terms mean? Glossary",
+    icon=":material/menu_book:",
+)
 if note:
     st.warning(note)
 if raw.empty:

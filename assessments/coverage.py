@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from assessments.models import Action, Assessment, Hotspot, Incident, Site
+from assessments.register import incidents_keysum
 from assessments.sites import list_sites
 from geo.coverage import COVERAGE_STATES, coverage_states
 from geo.filters import IncidentFilter
@@ -54,6 +55,7 @@ def _register_frame(session: Session, *, active_only: bool) -> gpd.GeoDataFrame:
         Hotspot.status,
         Hotspot.is_active,
         Hotspot.n_incidents,
+        incidents_keysum(),
         Hotspot.districts,
         Hotspot.boundary_wkb,
         Hotspot.trend_direction,
@@ -70,6 +72,7 @@ def _register_frame(session: Session, *, active_only: bool) -> gpd.GeoDataFrame:
             "status",
             "active",
             "n_incidents",
+            "keysum",
             "districts",
             "boundary_wkb",
             "trend",

@@ -53,6 +53,8 @@ class EpisodeReport:
     repeat_by_district: pd.DataFrame
     age_profile: pd.Series
     keys: dict[str, int] = field(default_factory=dict)
+    #: The key sums of ``age_profile`` (missing where a place's keys were not kept: rounded).
+    age_keys: pd.Series = field(default_factory=lambda: pd.Series(dtype="float64"))
 
 
 def _district(episodes: pd.DataFrame) -> pd.Series:
@@ -125,28 +127,52 @@ def episode_report(
         )
         .reset_index()
     )
+    ages, age_keys = _hotspot_ages(engine, districts)
     return EpisodeReport(
         counts=counts,
         rhi_by_month_district=by_month_district,
         monthly=monthly_trends(episodes, months),
         repeat_by_district=repeat_by_district,
-        age_profile=_hotspot_ages(engine, districts),
+        age_profile=ages,
+        age_keys=age_keys,
         keys=keys,
     )
 
 
-def _hotspot_ages(engine: Engine, districts: list[str] | None) -> pd.Series:
-    """Incidents in active hotspots by age band (summed over the places' profiles)."""
+def _hotspot_ages(engine: Engine, districts: list[str] | None) -> tuple[pd.Series, pd.Series]:
+    """Return incidents in active hotspots by age band, summed over the places' profiles.
+
+    And the key sums of those counts (missing for a band where some place kept no keys).
+    """
     total: Counter[str] = Counter()
+    keys: Counter[str] = Counter()
+    unkeyed: set[str] = set()
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Hotspot.profiles, Hotspot.districts).where(Hotspot.is_active.is_(True))
+            select(Hotspot.profiles, Hotspot.key_sums, Hotspot.districts).where(
+                Hotspot.is_active.is_(True)
+            )
         ).all()
-    for profiles, where in rows:
+    for profiles, sums, where in rows:
         if districts and not set(where or []) & set(districts):
             continue
-        total.update({k: int(v) for k, v in (profiles or {}).get("age_band", {}).items()})
-    return ordered_profile("age_band", total) if total else pd.Series(dtype="int64")
+        ages = (profiles or {}).get("age_band", {})
+        age_keys = ((sums or {}).get("profiles") or {}).get("age_band") or {}
+        total.update({k: int(v) for k, v in ages.items()})
+        for band in ages:
+            if band in age_keys:
+                keys[band] += int(age_keys[band])
+            else:
+                unkeyed.add(band)
+    if not total:
+        return pd.Series(dtype="int64"), pd.Series(dtype="float64")
+    counts = ordered_profile("age_band", total)
+    key_sums = pd.Series(
+        [np.nan if band in unkeyed else float(keys[band]) for band in counts.index],
+        index=counts.index,
+        dtype="float64",
+    )
+    return counts, key_sums
 
 
 def _labels(
@@ -261,7 +287,12 @@ def shown_episode_report(report: EpisodeReport, profile: DisclosureProfile) -> d
     repeat = repeat.drop(columns=[keysum_name(c) for c in ("repeat children", "episodes")])
     ages = report.age_profile
     age_table = pd.DataFrame(
-        {"age band": ages.index.astype(str), "incidents in hotspots": _labels(ages, profile)}
+        {
+            "age band": ages.index.astype(str),
+            "incidents in hotspots": protect_counts(
+                ages.astype("int64"), profile, keys=report.age_keys.reindex(ages.index)
+            )["label"].to_numpy(),
+        }
     )
     return {
         "headline": headline,

@@ -140,6 +140,17 @@ def _match(
     return new, result.lineage, retire
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with numpy numbers made Python ones (JSON columns take only those)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
 def _rows_for(found: pd.DataFrame) -> list[dict[str, Any]]:
     """Return the register columns of each found hotspot, in the order of ``found``."""
     wkb = shapely.to_wkb(found.geometry.to_numpy())
@@ -182,6 +193,9 @@ def _rows_for(found: pd.DataFrame) -> list[dict[str, Any]]:
                 "profiles": profiles,
             }
         )
+    if "key_sums" in found.columns:
+        for row, sums in zip(rows, found["key_sums"], strict=True):
+            row["key_sums"] = _plain(sums) if sums else None
     numbers = found[["centroid_lat", "centroid_lon", "area_m2", "n_incidents"]]
     for row, (lat, lon, area, n) in zip(rows, numbers.itertuples(index=False), strict=True):
         row.update(
@@ -436,6 +450,7 @@ def register_run(
                     "run_id": run_id,
                     "hotspot_id": assigned[i],
                     "n_incidents": rows[i]["n_incidents"],
+                    "keysum": (rows[i].get("key_sums") or {}).get("n_incidents"),
                     "n_cells": len(rows[i]["cells"]),
                     "area_m2": rows[i]["area_m2"],
                     "trend_direction": rows[i]["trend_direction"],

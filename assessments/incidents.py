@@ -213,6 +213,7 @@ def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> p
     -------
     pandas.DataFrame
         ``lat``, ``lon`` (float64); ``month`` (int32 month number, year x 12 + month - 1);
+        ``record_key`` (int16, for the cell key method; never shown);
         ``category``, ``district_code``, ``age_band``, ``flags``, ``kind`` (categoricals; a
         missing district, age band or flag set is ``""``); ``hour`` and ``weekday`` (int8,
         weekday 0 = Monday; -1 where the source gave no time or date). Profile columns that hold
@@ -263,8 +264,18 @@ def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> p
         if kinds is None and len(values["kind"]) == 1:
             wanted.remove("kind")
 
-        columns: list[Any] = [Incident.lat, Incident.lon, _month_number(postgres)]
-        fields: list[tuple[str, str]] = [("lat", "f8"), ("lon", "f8"), ("month", "i4")]
+        columns: list[Any] = [
+            Incident.lat,
+            Incident.lon,
+            _month_number(postgres),
+            Incident.record_key,
+        ]
+        fields: list[tuple[str, str]] = [
+            ("lat", "f8"),
+            ("lon", "f8"),
+            ("month", "i4"),
+            ("record_key", "i2"),
+        ]
         for name in wanted:
             mapping = {v: i for i, v in enumerate(values[name]) if v != ""}
             missing = values[name].index("") if "" in values[name] else -1
@@ -291,7 +302,15 @@ def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> p
             return np.empty(0, dtype=record[name])
         return np.concatenate([part[name] for part in parts])
 
-    frame = pd.DataFrame({"lat": column("lat"), "lon": column("lon"), "month": column("month")})
+    frame = pd.DataFrame(
+        {
+            "lat": column("lat"),
+            "lon": column("lon"),
+            "month": column("month"),
+            # for the cell key method: the register's counts carry their key sums
+            "record_key": column("record_key"),
+        }
+    )
     for name in _CODED:
         if name in wanted:
             frame[name] = pd.Categorical.from_codes(column(name), categories=values[name])

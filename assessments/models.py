@@ -368,6 +368,10 @@ class Hotspot(Base):
     by_month: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: Counts by age band, flag, hour, weekday and kind (raw: protect before showing).
     profiles: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The sums of the record keys behind those counts (``n_incidents``, ``by_month``,
+    #: ``by_category``, ``profiles``), for the cell key method; ``None`` before the first run
+    #: that computed them (and for places named by hand): their counts are then rounded.
+    key_sums: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     trend_direction: Mapped[str | None] = mapped_column(String(16))
     trend_p: Mapped[float | None] = mapped_column(Float)
     #: The scope of the runs that find this place (``None`` for places named by hand): only a
@@ -394,6 +398,8 @@ class HotspotObservation(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("hotspot_run.id"))
     hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspot.id"), index=True)
     n_incidents: Mapped[int] = mapped_column(Integer)
+    #: The sum of the record keys of those incidents (``None`` before migration 0020).
+    keysum: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     n_cells: Mapped[int] = mapped_column(Integer)
     area_m2: Mapped[float | None] = mapped_column(Float)
     trend_direction: Mapped[str | None] = mapped_column(String(16))

@@ -33,6 +33,7 @@ from assessments.changes import changes_since
 from assessments.imports import list_batches, load_districts
 from assessments.models import Hotspot, HotspotRun, MeetingNote
 from assessments.permissions import Actor, require
+from assessments.register import key_sums
 from assessments.sites import list_site_types, list_sites
 from geo.cells import cells_to_parent
 from geo.disclosure import DisclosureProfile, effective_resolution, protect_counts, shown_count
@@ -94,9 +95,14 @@ class Pack:
     episode_method: list[str] = field(default_factory=list)
 
 
-def _labels(counts: pd.Series, profile: DisclosureProfile) -> np.ndarray:
-    """Shown labels of raw counts (the one path every incident count in a pack takes)."""
-    return protect_counts(counts.fillna(0).astype("int64"), profile)["label"].to_numpy()
+def _labels(
+    counts: pd.Series, profile: DisclosureProfile, keys: pd.Series | None = None
+) -> np.ndarray:
+    """Shown labels of raw counts (the one path every incident count in a pack takes).
+
+    ``keys``: the counts' key sums (cell key method); a missing one is rounded.
+    """
+    return protect_counts(counts.fillna(0).astype("int64"), profile, keys=keys)["label"].to_numpy()
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -241,7 +247,7 @@ def build_pack(
     significant = coverage.significant_hotspots(engine, counts=res9) if filt is not None else {}
     states["significant"] = states["id"].map(significant).fillna(False)
     # From the incidents as shown (protected): the score cannot give back the exact count.
-    states["priority"] = priority_scores(states, profile=profile).round(1)
+    states["priority"] = priority_scores(states, profile=profile, keys=states["keysum"]).round(1)
     # A place the panel has closed needs no discussion: it sinks below every open place, and
     # gets no page or place in the summary (the full list in the workbook still shows it).
     states["closed"] = states["status"] == "closed"
@@ -255,7 +261,7 @@ def build_pack(
             "place": states["name"].to_numpy(),
             "districts": [district_names(d, names) for d in states["districts"]],
             "priority": states["priority"].to_numpy(),
-            "incidents": _labels(states["n_incidents"], profile),
+            "incidents": _labels(states["n_incidents"], profile, states["keysum"]),
             "trend": [trend_label(t) for t in states["trend"]],
             "coverage": states["state"].map(COVERAGE_LABELS).fillna(states["state"]).to_numpy(),
             "status": states["status"].to_numpy(),
@@ -300,6 +306,8 @@ def build_pack(
         inside = site_frame[site_frame["id"].isin(row.site_ids)]
         months = pd.Series(record.by_month or {}, dtype="int64").sort_index()
         cats = pd.Series(record.by_category or {}, dtype="int64").sort_values(ascending=False)
+        month_keys = pd.Series(key_sums(record, "by_month"), dtype="float64").reindex(months.index)
+        cat_keys = pd.Series(key_sums(record, "by_category"), dtype="float64").reindex(cats.index)
         decisions = notes[notes["hotspot_id"] == row.id].tail(4)
         details.append(
             {
@@ -310,7 +318,9 @@ def build_pack(
                 "reason": record.reason,
                 "status": row.status,
                 "coverage": COVERAGE_LABELS.get(row.state, row.state),
-                "incidents": shown_count(row.n_incidents, profile),
+                "incidents": _labels(
+                    pd.Series([row.n_incidents]), profile, pd.Series([row.keysum])
+                )[0],
                 "trend": trend_label(row.trend),
                 "districts": district_names(record.districts, names),
                 "period": (
@@ -320,17 +330,18 @@ def build_pack(
                 ),
                 "months": (
                     pd.Series(
-                        protect_counts(months, profile)["count"].to_numpy(),
+                        protect_counts(months, profile, keys=month_keys)["count"].to_numpy(),
                         index=pd.to_datetime(months.index),
                     )
                     if len(months)
                     else pd.Series(dtype="Int64")
                 ),
                 "month_labels": pd.Series(
-                    _labels(months, profile), index=[format_month(m) for m in months.index]
+                    _labels(months, profile, month_keys),
+                    index=[format_month(m) for m in months.index],
                 ),
                 "categories": pd.DataFrame(
-                    {"category": cats.index[:8], "incidents": _labels(cats, profile)[:8]}
+                    {"category": cats.index[:8], "incidents": _labels(cats, profile, cat_keys)[:8]}
                 ),
                 "sites": _site_rows(inside),
                 "decisions": pd.DataFrame(

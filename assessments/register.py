@@ -49,7 +49,10 @@ __all__ = [
     "district_names",
     "get_hotspot",
     "hotspot_history",
+    "hotspot_profile_keys",
     "hotspot_profiles",
+    "incidents_keysum",
+    "key_sums",
     "list_register",
     "set_status",
 ]
@@ -69,6 +72,19 @@ REGISTER_RES: Final[int] = 10
 
 _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 _TO_WGS = Transformer.from_crs(27700, 4326, always_xy=True)
+
+
+def incidents_keysum() -> Any:
+    """Return SQL for a hotspot's incidents' key sum (``keysum``; NULL before keys were kept)."""
+    return Hotspot.key_sums["n_incidents"].as_integer().label("keysum")
+
+
+def key_sums(hotspot: Hotspot, part: str) -> dict[str, int]:
+    """Return the key sums of one of a hotspot's count dictionaries (``by_month``, ``by_category``).
+
+    Empty when the hotspot was stored before key sums were kept: its counts are then rounded.
+    """
+    return dict((hotspot.key_sums or {}).get(part) or {})
 
 
 def get_hotspot(session: Session, hotspot_id: int) -> Hotspot:
@@ -277,6 +293,7 @@ REGISTER_COLUMNS: Final[tuple[str, ...]] = (
     "status",
     "active",
     "n_incidents",
+    "keysum",
     "area_m2",
     "districts",
     "first_month",
@@ -329,6 +346,7 @@ def list_register(
         Hotspot.status,
         Hotspot.is_active,
         Hotspot.n_incidents,
+        incidents_keysum(),
         Hotspot.area_m2,
         Hotspot.districts,
         Hotspot.first_month,
@@ -374,6 +392,7 @@ def list_register(
                 "status": h.status,
                 "active": h.is_active,
                 "n_incidents": h.n_incidents,
+                "keysum": h.keysum,
                 "area_m2": h.area_m2,
                 "districts": list(h.districts or []),
                 "first_month": h.first_month,
@@ -405,6 +424,20 @@ def hotspot_profiles(session: Session, hotspot_id: int) -> dict[str, pd.Series]:
     }
 
 
+def hotspot_profile_keys(session: Session, hotspot_id: int) -> dict[str, pd.Series]:
+    """Return the key sums behind :func:`hotspot_profiles`, aligned (missing: rounded)."""
+    hotspot = get_hotspot(session, hotspot_id)
+    profiles = hotspot.profiles or {}
+    keys = (hotspot.key_sums or {}).get("profiles") or {}
+    return {
+        dim: pd.Series(keys.get(dim) or {}, dtype="float64").reindex(
+            ordered_profile(dim, profiles[dim]).index
+        )
+        for dim in PROFILE_DIMENSIONS
+        if profiles.get(dim)
+    }
+
+
 def hotspot_history(session: Session, hotspot_id: int) -> dict[str, pd.DataFrame]:
     """Return the status changes, meeting notes, lineage and runs of one hotspot, newest first.
 
@@ -433,6 +466,7 @@ def hotspot_history(session: Session, hotspot_id: int) -> dict[str, pd.DataFrame
             HotspotRun.ran_at,
             HotspotObservation.relation,
             HotspotObservation.n_incidents,
+            HotspotObservation.keysum,
             HotspotObservation.n_cells,
         )
         .join(HotspotRun, HotspotRun.id == HotspotObservation.run_id)
@@ -486,10 +520,11 @@ def hotspot_history(session: Session, hotspot_id: int) -> dict[str, pd.DataFrame
                     "at": r.ran_at,
                     "relation": r.relation or "",
                     "n_incidents": r.n_incidents,
+                    "keysum": r.keysum,
                     "cells": r.n_cells,
                 }
                 for r in runs
             ],
-            columns=["run", "at", "relation", "n_incidents", "cells"],
+            columns=["run", "at", "relation", "n_incidents", "keysum", "cells"],
         ),
     }

@@ -353,7 +353,7 @@ def _coverage(args: argparse.Namespace) -> int:
 
     frame = coverage.hotspot_coverage(store_engine())
     profile = _profile(args)
-    incidents = protect_counts(frame["n_incidents"], profile)["label"]
+    incidents = protect_counts(frame["n_incidents"], profile, keys=frame["keysum"])["label"]
     rows = [
         {
             "hotspot_id": int(r.id),

@@ -111,7 +111,7 @@ def _list(args: argparse.Namespace) -> int:
     engine = _engine()
     with Session(engine) as session:
         frame = hotspot_register.list_register(session, active_only=args.active)
-    protected = protect_counts(frame["n_incidents"], profile)
+    protected = protect_counts(frame["n_incidents"], profile, keys=frame["keysum"])
     frame = frame.assign(n_incidents=protected["label"])
     columns = [
         "id",

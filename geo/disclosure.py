@@ -267,7 +267,8 @@ def protect_counts(
         The sum of the record keys behind each count (``SUM(record_key)`` computed in the same
         ``GROUP BY`` as the count; sums add up when counts are added). With keys, each count of
         ``threshold`` or more is perturbed by the cell key method and suppressed when the
-        perturbed count is below the threshold; without, it is rounded.
+        perturbed count is below the threshold; without, it is rounded (as is a count whose
+        key is missing: one kept before record keys were).
     groups
         Optional group of each count (e.g. its district) whose total is shown elsewhere: a lone
         suppressed count in a group is joined by the group's next-smallest count.
@@ -292,8 +293,19 @@ def protect_counts(
         rounded = _round(values, profile.rounding)
         suppressed = (values > 0) & (values < profile.threshold)
     else:  # suppressed on the perturbed count: see rule 2 in the module's docstring
-        rounded = perturb(values, np.asarray(keys, dtype=np.int64), profile.threshold)
-        suppressed = (values > 0) & (rounded < profile.threshold)
+        key_values = pd.to_numeric(pd.Series(np.asarray(keys, dtype=object)), errors="coerce")
+        known = key_values.notna().to_numpy()
+        if known.all():
+            rounded = perturb(values, key_values.to_numpy(dtype=np.int64), profile.threshold)
+            suppressed = (values > 0) & (rounded < profile.threshold)
+        else:  # a count kept without its key sum (stored before keys were): rounded
+            rounded = _round(values, profile.rounding).copy()
+            rounded[known] = perturb(
+                values[known], key_values[known].to_numpy(dtype=np.int64), profile.threshold
+            )
+            suppressed = (values > 0) & np.where(
+                known, rounded < profile.threshold, values < profile.threshold
+            )
     if groups is not None:
         frame = pd.DataFrame({"v": values, "s": suppressed, "g": groups.to_numpy()})
         lonely = frame.groupby("g")["s"].transform("sum") == 1

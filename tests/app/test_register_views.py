@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from assessments import register as reg
 from assessments.samples import load_samples
+from geo.disclosure import INTERNAL, protect_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 WHOLE_AREA = "incidents; all districts; last 12 months"
@@ -63,11 +66,23 @@ def test_hotspot_detail_shows_protected_profiles_and_the_runs_that_found_it(samp
     ]
     frames = [d.value for d in at.dataframe]
     profile_tables = [f for f in frames if list(f.columns) == ["incidents"]]
-    for frame in profile_tables:  # counts are labels: rounded to 5, or "fewer than 5"
-        for label in frame["incidents"]:
-            assert label == "fewer than 5" or int(label) % 5 == 0
+    # Each profile is perturbed by the cell key method with the key sums kept by the run, the
+    # same numbers a service call gives (not rounded: the samples' runs kept their keys).
+    chosen = int(next(s for s in at.selectbox if s.label == "Hotspot").value)
+    with Session(sample_store) as session:
+        counts = reg.hotspot_profiles(session, chosen)
+        keys = reg.hotspot_profile_keys(session, chosen)
+    assert all(k.notna().all() for k in keys.values())
+    expected = [
+        protect_counts(counts[dim], INTERNAL, keys=keys[dim])["label"].tolist() for dim in counts
+    ]
+    shown = [f["incidents"].tolist() for f in profile_tables]
+    for labels in expected:
+        assert labels in shown
+    assert any(label.isdigit() and int(label) % 5 for labels in shown for label in labels)
     runs = next(f for f in frames if "relation" in f.columns)
     assert set(runs["relation"]) <= {"new", "continued", "split-from", "merged-from", "recurred"}
+    assert "keysum" not in runs.columns  # key sums are never shown
 
 
 def test_performance_shows_the_repeat_location_rate(sample_store):

@@ -360,3 +360,43 @@ def test_a_window_over_most_months_reads_the_table_straight_through(engine, tmp_
     assert "ix_incident_month" in plan(wide, scan=False)  # what the scan did before
     assert "ix_incident_month" not in plan(wide)
     assert "ix_incident_month" in plan(narrow)
+
+
+def test_hotspots_keep_the_key_sums_of_their_counts(engine, tmp_path):
+    """The register's counts carry their incidents' record keys, for the cell key method."""
+    from assessments.models import Incident
+
+    frame = _planted(MONTHS, centres=CENTRES[:1], noise=0)
+    rng = np.random.default_rng(5)
+    frame = frame.assign(age_band=rng.choice(["13-14", "15-16", None], len(frame)))
+    import_frame(engine, frame, tmp_path / "keys.csv")
+    hotspot_runs.register_run(engine, actor=ANALYST)
+    with Session(engine) as session:
+        hotspot = session.scalars(select(Hotspot)).one()
+        observed = session.scalars(select(HotspotObservation.keysum)).one()
+        # one cluster, no noise: every incident is in the hotspot
+        total = session.scalar(select(func.sum(Incident.record_key)))
+        by_month = dict(
+            session.execute(
+                select(Incident.month, func.sum(Incident.record_key)).group_by(Incident.month)
+            ).all()
+        )
+        by_category = dict(
+            session.execute(
+                select(Incident.category, func.sum(Incident.record_key)).group_by(Incident.category)
+            ).all()
+        )
+        by_age = dict(
+            session.execute(
+                select(
+                    func.coalesce(Incident.age_band, "not recorded"), func.sum(Incident.record_key)
+                ).group_by(Incident.age_band)
+            ).all()
+        )
+    sums = hotspot.key_sums
+    assert sums["n_incidents"] == total == observed
+    assert sums["by_month"] == {str(m)[:7]: int(v) for m, v in by_month.items()}
+    assert sums["by_category"] == {c: int(v) for c, v in by_category.items()}
+    assert sums["profiles"]["age_band"] == {a: int(v) for a, v in by_age.items()}
+    # and what the register lists carries it (never shown: the pages drop it)
+    assert _register(engine).set_index("id").loc[hotspot.id, "keysum"] == total

@@ -186,7 +186,9 @@ def test_pack_numbers_agree_with_the_hotspots_page(sample_store, configured):
         assert re.search(rf"{row.rank}\s+{re.escape(row.place[:12])}", first)
 
 
-def test_publication_pack_shows_no_count_under_ten_and_rounds_to_five(sample_store):
+def test_publication_pack_shows_no_count_under_ten(sample_store):
+    """Publication profile: "c" for 1-9 (and what the noise takes below 10), the rest perturbed
+    by the cell key method with the register's key sums (the samples' runs kept them)."""
     pack = packs.build_pack(
         sample_store, actor=OPERATOR, meeting_date=dt.date.today(), profile=PUBLICATION, top=3
     )
@@ -212,7 +214,7 @@ def test_publication_pack_shows_no_count_under_ten_and_rounds_to_five(sample_sto
         header = [c.value for c in sheet[1]]
         for row in sheet.iter_rows(min_row=2, values_only=True):
             value = row[header.index(column)]
-            assert value == "c" or int(value) == 0 or (int(value) >= 10 and int(value) % 5 == 0)
+            assert value == "c" or int(value) == 0 or int(value) >= 10
     sheet = workbook["places"]
     header = [c.value for c in sheet[1]]
     assert isinstance(sheet.cell(row=2, column=header.index("priority") + 1).value, float)
@@ -222,7 +224,12 @@ def test_publication_pack_shows_no_count_under_ten_and_rounds_to_five(sample_sto
     for value in re.findall(
         r"(\S+) \((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) 20", text
     ):
-        assert value == "c" or int(value) == 0 or (int(value) >= 10 and int(value) % 5 == 0)
+        assert value == "c" or int(value) == 0 or int(value) >= 10
+    # perturbed, not rounded: some shown count is not a multiple of 5
+    places = workbook["places"]
+    header = [c.value for c in places[1]]
+    shown = [r[header.index("incidents")] for r in places.iter_rows(min_row=2, values_only=True)]
+    assert any(str(v).isdigit() and int(v) % 5 for v in shown)
 
 
 def test_pack_is_reproducible(sample_store):
