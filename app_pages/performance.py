@@ -11,8 +11,8 @@ from app_pages.charts import accessible_chart
 from app_pages.common import disclosure_profile, get_engine, offer_download
 from assessments.episode_performance import episode_report, shown_episode_report, workflow_trends
 from assessments.imports import load_districts
-from assessments.performance import REPEAT_MEASURES, performance_report
-from geo.disclosure import protect_counts, protect_outcomes
+from assessments.performance import performance_report, shown_headline
+from geo.disclosure import protect_outcomes
 from geo.labels import label_columns
 from geo.outcomes import CAVEAT
 
@@ -40,21 +40,11 @@ report = performance_report(
     districts=districts or None,
 )
 
-headline = report.headline.copy()
-# Hotspots, assessments and actions are workflow figures, not counts of incidents or people:
-# shown exactly, as on the Coverage page (only incident counts go through disclosure control).
-is_count = ~headline["measure"].isin(["Median days from hotspot to assessment", *REPEAT_MEASURES])
-headline["shown"] = headline["value"].astype(object)
-headline.loc[is_count, "shown"] = (
-    headline.loc[is_count, "value"].fillna(0).astype(int).map("{:,}".format).to_numpy()
-)
-for measure in REPEAT_MEASURES[:2]:
-    at = headline["measure"] == measure
-    headline.loc[at, "shown"] = headline.loc[at, "value"].map(lambda v: f"{int(v):,}")
+# Workflow figures (hotspots, assessments, actions) are exact, as on Coverage and in the CLI.
+headline = shown_headline(report.headline)
 cols = st.columns(3)
 for i, row in enumerate(headline.itertuples()):
-    value = row.shown if row.shown is not None and not pd.isna(row.shown) else "-"
-    cols[i % 3].metric(row.measure, value)
+    cols[i % 3].metric(row.measure, row.shown)
 
 st.subheader("The work, month by month")
 workflow = workflow_trends(
@@ -63,9 +53,9 @@ workflow = workflow_trends(
     end=pd.Timestamp(end).date(),
     districts=districts or None,
 )
-workflow_chart = workflow.apply(lambda col: protect_counts(col, profile)["count"]).astype(float)
-accessible_chart(workflow_chart, value="count", suppressed=profile.suppressed_label)
-workflow_table = workflow.apply(lambda col: protect_counts(col, profile)["label"])
+# workflow counts, month by month: exact, adding up to the headline figures above
+accessible_chart(workflow.astype(float), value="count")
+workflow_table = workflow.astype(int)
 workflow_table.index = workflow_table.index.strftime("%b %Y")
 workflow_table = workflow_table.reset_index()
 st.dataframe(workflow_table, hide_index=True, width="stretch")

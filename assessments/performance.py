@@ -36,6 +36,7 @@ __all__ = [
     "PerformanceReport",
     "performance_report",
     "repeat_locations",
+    "shown_headline",
 ]
 
 #: Headline measures about places in the register (workflow figures: never suppressed).
@@ -325,3 +326,22 @@ def performance_report(
         outcomes_by_district=per_district,
         repeat_locations=repeats,
     )
+
+
+def shown_headline(headline: pd.DataFrame) -> pd.DataFrame:
+    """Return the headline as shown (``measure``, ``shown`` text), the same on page and CLI.
+
+    Hotspots, assessments and actions are workflow figures, not counts of incidents or people:
+    shown exactly, as on the Coverage page (only incident and episode counts go through
+    disclosure control). The median and the repeat-location rate are shown as they are.
+    """
+    rate_or_days = headline["measure"].isin(
+        ["Median days from hotspot to assessment", REPEAT_MEASURES[2]]
+    )
+    shown = [
+        ("-" if value is None or pd.isna(value) else str(value))
+        if keep
+        else ("-" if value is None or pd.isna(value) else f"{int(value):,}")
+        for value, keep in zip(headline["value"], rate_or_days, strict=True)
+    ]
+    return pd.DataFrame({"measure": headline["measure"].to_numpy(), "shown": shown})

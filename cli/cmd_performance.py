@@ -41,8 +41,7 @@ def _performance(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from assessments.episode_performance import episode_report, shown_episode_report
-    from assessments.performance import REPEAT_MEASURES, performance_report
-    from geo.disclosure import protect_counts
+    from assessments.performance import performance_report, shown_headline
 
     engine = store_engine()
     profile = _profile(args)
@@ -50,15 +49,7 @@ def _performance(args: argparse.Namespace) -> int:
     start = args.start or (pd.Timestamp(end) - pd.DateOffset(months=12)).date().replace(day=1)
     districts = args.district or None
     report = performance_report(engine, start=start, end=end, districts=districts)
-    headline = report.headline.copy()
-    workflow = headline["measure"].isin(
-        ["Median days from hotspot to assessment", *REPEAT_MEASURES]
-    )
-    shown = headline["value"].astype(object)
-    shown[~workflow] = protect_counts(
-        headline.loc[~workflow, "value"].fillna(0).astype(int), profile
-    )["label"].to_numpy()
-    headline["shown"] = shown.map(lambda v: None if v is None or pd.isna(v) else str(v))
+    headline = shown_headline(report.headline)  # workflow figures: exact, as on the page
     episodes = shown_episode_report(
         episode_report(engine, start=start, end=end, districts=districts), profile
     )

@@ -111,3 +111,27 @@ def test_performance_shows_the_repeat_location_rate(sample_store):
     repeats = next(d.value for d in at.dataframe if "recurred" in d.value.columns)
     assert repeats["scope"].tolist() == [WHOLE_AREA, MISSING, "all scopes"]
     assert repeats["places"].tolist() == [6, 6, 12]
+
+
+def test_performance_figures_agree_between_page_and_cli(sample_store, capsys):
+    """The same headline on the page and in `saferplaces performance --json` (workflow: exact)."""
+    import datetime as dt
+    import json
+
+    import pandas as pd
+
+    from cli.main import main
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/performance.py").run()
+    assert not at.exception
+    page = {m.label: m.value for m in at.metric}
+    start, end = (d.value for d in at.date_input[:2])
+    assert main(["performance", "--from", str(start), "--to", str(end), "--json"]) == 0
+    cli = {row["measure"]: row["shown"] for row in json.loads(capsys.readouterr().out)["headline"]}
+    for measure in ("Hotspots identified", "Assessments completed", "Actions open and late"):
+        assert page[measure] == cli[measure], measure
+    # the month-by-month workflow table adds up to the headline (exact counts, never hidden)
+    months = next(d.value for d in at.dataframe if "assessments completed" in d.value.columns)
+    assert pd.api.types.is_integer_dtype(months["assessments completed"])
+    assert isinstance(start, dt.date)
