@@ -21,6 +21,7 @@ __all__ = [
     "ARGS",
     "CHROMIUM",
     "free_port",
+    "goto",
     "launch_browser",
     "make_samples_real",
     "serve_app",
@@ -119,6 +120,19 @@ def serve_app(
         yield base
     finally:
         stop_server(process)
+
+
+def goto(page: Any, url: str, timeout: float = 60) -> None:
+    """Open ``url`` in ``page``, retrying while a busy machine refuses the first connections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            page.goto(url, wait_until="domcontentloaded")
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from assessments.users import add_user
 from cli.identity import OPERATOR
 from tests.browser.server import (
     CHROMIUM,
+    goto,
     launch_browser,
     make_samples_real,
     serve_app,
@@ -97,15 +98,7 @@ def _settled(page) -> None:
 
 
 def _sign_in(page, base: str, username: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            page.goto(base, wait_until="domcontentloaded")
-            break
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+    goto(page, base)
     page.get_by_role("textbox", name="User name").fill(username)
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

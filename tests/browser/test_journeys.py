@@ -34,6 +34,7 @@ from assessments.users import add_user
 from cli.identity import OPERATOR
 from tests.browser.server import (
     CHROMIUM,
+    goto,
     launch_browser,
     serve_app,
 )
@@ -90,18 +91,6 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def _goto(page, url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            page.goto(url, wait_until="domcontentloaded")
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
 def _settle(page, seconds: float = 1.5) -> None:
     """Wait until Streamlit has finished running the script."""
     page.wait_for_timeout(300)
@@ -136,7 +125,7 @@ def test_officer_filters_zooms_clicks_and_shares_the_view(app_url, browser):
     base = app_url["url"]
     officer = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = officer.new_page()
-    _goto(page, base)
+    goto(page, base)
     _heading(page, "Safer Places")
     _sign_in(page, "ana")
     page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=120_000)
@@ -186,7 +175,7 @@ def test_officer_filters_zooms_clicks_and_shares_the_view(app_url, browser):
     # A colleague opens the shared address in their own browser: sign-in first, same page.
     colleague = browser.new_context(viewport={"width": 1400, "height": 1000})
     other = colleague.new_page()
-    _goto(other, shared)
+    goto(other, shared)
     _heading(other, "Safer Places")
     other.get_by_role("textbox", name="User name").wait_for(timeout=120_000)
     assert other.get_by_text("Page not found").count() == 0
@@ -235,7 +224,7 @@ def test_analyst_imports_a_month_and_sees_it_at_once(app_url, browser):
     base = app_url["url"]
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    _goto(page, base)
+    goto(page, base)
     _sign_in(page, "ana")
     _heading(page, "Safer Places")
     before = _metric(page, "Incidents")
@@ -313,7 +302,7 @@ def test_panel_sorts_records_a_status_and_a_decision_once_and_downloads_a_pack(a
     assert first[0] == "Bus station"  # not the first by priority (ties go by number)
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
-    _goto(page, base)
+    goto(page, base)
     _sign_in(page, "ana")
     page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=120_000)
     _nav(page, "Hotspots", "Hotspots")
@@ -391,7 +380,7 @@ def test_administrator_adds_re_roles_and_disables_a_user(app_url, browser):
     base = app_url["url"]
     admin = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = admin.new_page()
-    _goto(page, f"{base}/users")  # a deep link to an administration page
+    goto(page, f"{base}/users")  # a deep link to an administration page
     _sign_in(page, "ada")
     _heading(page, "Users")
     add = page.locator('[data-testid="stForm"]').filter(has_text="Add a user").first
@@ -414,7 +403,7 @@ def test_administrator_adds_re_roles_and_disables_a_user(app_url, browser):
     # Dora signs in with the one-time password: she must choose her own first.
     dora = browser.new_context(viewport={"width": 1400, "height": 1000})
     her = dora.new_page()
-    _goto(her, base)
+    goto(her, base)
     _sign_in(her, "dora", one_time)
     her.get_by_role("textbox", name="New password").first.wait_for(timeout=120_000)
 

@@ -27,6 +27,7 @@ from assessments.models import User
 from tests.browser.server import (
     CHROMIUM,
     free_port,
+    goto,
     launch_browser,
     serve_app,
 )
@@ -185,15 +186,7 @@ def test_sign_in_with_council_through_st_login(app_url, provider):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                page.goto(base, wait_until="domcontentloaded")
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        goto(page, base)
         button = page.get_by_role("button", name="Sign in with council")
         button.wait_for(timeout=120_000)
         button.click()

@@ -6,7 +6,6 @@ every download goes through a page's own button instead (``assessments/exports.p
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from assessments.users import add_user
 from cli.identity import OPERATOR
 from tests.browser.server import (
     CHROMIUM,
+    goto,
     launch_browser,
     serve_app,
 )
@@ -48,15 +48,7 @@ def test_hovering_a_table_shows_no_toolbar_and_no_csv_download(app_url):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                page.goto(app_url, wait_until="domcontentloaded")
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        goto(page, app_url)
         name = page.get_by_role("textbox", name="User name")
         name.wait_for(timeout=180_000)  # a shared machine may be slow to start the app
         name.fill("tb-admin")

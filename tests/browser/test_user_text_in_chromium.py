@@ -24,6 +24,7 @@ from cli.identity import OPERATOR
 from geo.text import WORD_JOINER
 from tests.browser.server import (
     CHROMIUM,
+    goto,
     launch_browser,
     serve_app,
 )
@@ -118,15 +119,7 @@ def test_markdown_in_user_text_makes_the_browser_fetch_nothing(app_url, recorder
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                page.goto(app_url, wait_until="domcontentloaded")
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        goto(page, app_url)
         _settle(page, "Safer Places")
         page.get_by_role("textbox", name="User name").fill("texts")
         page.get_by_role("textbox", name="Password").fill(PASSWORD)
