@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
-from branca.element import Element
+from branca.element import Element, MacroElement
 from folium.map import ElementAddToElement
 from folium.template import Template
 from h3ronpy import vector
@@ -367,6 +367,40 @@ def legend_html(
 LOCAL_LEAFLET = "/app/static/leaflet"
 
 
+class _FitWhenShown(MacroElement):
+    """Fit the map to its bounds again once its frame has a size.
+
+    A map drawn inside a tab the user has not opened yet (the Sites page's "New site" picker)
+    starts in a frame of no size: Leaflet fits the bounds to nothing and shows the whole world,
+    and it does not notice the frame growing. This watches the map's container and, the first
+    time it has a size, tells Leaflet so and fits the bounds.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, bounds) {
+            if (typeof ResizeObserver === "undefined") { return; }
+            var watch = new ResizeObserver(function (entries) {
+                var box = entries[0].contentRect;
+                if (box.width > 0 && box.height > 0) {
+                    watch.disconnect();
+                    map.invalidateSize();
+                    map.fitBounds(bounds);
+                }
+            });
+            watch.observe(map.getContainer());
+        })({{ this._parent.get_name() }}, {{ this.bounds_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitWhenShown"
+        self.bounds_json = json.dumps([[float(v) for v in corner] for corner in bounds])
+
+
 def base_map(
     *,
     tiles: str = "OpenStreetMap",
@@ -385,6 +419,7 @@ def base_map(
         fmap.default_css = [("leaflet_css", f"{assets}/leaflet.css")]
     if bounds:
         fmap.fit_bounds(bounds)
+        _FitWhenShown(bounds).add_to(fmap)
     return fmap
 
 
