@@ -26,6 +26,7 @@ __all__ = [
     "make_samples_real",
     "serve_app",
     "stop_server",
+    "wait_until_idle",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,6 +134,25 @@ def goto(page: Any, url: str, timeout: float = 60) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def wait_until_idle(page: Any, quiet: float = 3.0, timeout: float = 120) -> None:
+    """Wait until the app has run no script for ``quiet`` seconds (or ``timeout`` passes).
+
+    A map reports its view once drawn, which runs the script again a moment after the page
+    looked finished: a click or a reading taken then meets a page being redrawn.
+    """
+    deadline = time.monotonic() + timeout
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if page.locator('[data-testid="stStatusWidget"]').count():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= quiet:
+            return
+        page.wait_for_timeout(250)
 
 
 @contextmanager

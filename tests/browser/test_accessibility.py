@@ -9,7 +9,6 @@ package (MPL-2.0); nothing is downloaded.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from tests.browser.server import (
     launch_browser,
     make_samples_real,
     serve_app,
+    wait_until_idle,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,17 +116,7 @@ def _settle(page, title: str) -> None:
     Streamlit fades the page (contrast 2.1:1), so checking then would measure the fade.
     """
     page.get_by_role("heading", name=title, level=1).first.wait_for(timeout=120_000)
-    deadline = time.monotonic() + 90
-    quiet_since: float | None = None
-    while time.monotonic() < deadline:
-        now = time.monotonic()
-        if page.locator('[data-testid="stStatusWidget"]').count():
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = now
-        elif now - quiet_since >= 3:
-            break
-        page.wait_for_timeout(300)
+    wait_until_idle(page)
     page.wait_for_timeout(1000)  # charts and maps draw after the script ends
 
 

@@ -37,6 +37,7 @@ from tests.browser.server import (
     goto,
     launch_browser,
     serve_app,
+    wait_until_idle,
 )
 from tests.browser.test_map_in_chromium import _map_frame
 from tests.conftest import import_frame
@@ -94,9 +95,7 @@ def _shot(page, name: str) -> None:
 def _settle(page, seconds: float = 1.5) -> None:
     """Wait until Streamlit has finished running the script."""
     page.wait_for_timeout(300)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and page.locator('[data-testid="stStatusWidget"]').count():
-        page.wait_for_timeout(300)
+    wait_until_idle(page)
     page.wait_for_timeout(int(seconds * 1000))
 
 
@@ -131,6 +130,7 @@ def test_officer_filters_zooms_clicks_and_shares_the_view(app_url, browser):
     page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=120_000)
     _nav(page, "Map", "Map")
     frame = _map_frame(page)
+    _settle(page)  # the map reports its view once drawn: let that run end before filtering
     # Filter: one category.
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Categories").click()

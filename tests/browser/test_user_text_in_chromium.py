@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import threading
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,6 +26,7 @@ from tests.browser.server import (
     goto,
     launch_browser,
     serve_app,
+    wait_until_idle,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,9 +108,7 @@ def app_url(tmp_path_factory, recorder):
 
 def _settle(page, title: str) -> None:
     page.get_by_role("heading", name=title, level=1).first.wait_for(timeout=120_000)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and page.locator('[data-testid="stStatusWidget"]').count():
-        page.wait_for_timeout(300)
+    wait_until_idle(page)
     page.wait_for_timeout(2500)  # images would load by now
 
 
