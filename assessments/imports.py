@@ -25,7 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from assessments import bulkload
 from assessments.audit import record_event
 from assessments.db import is_postgres
-from assessments.models import District, Episode, ImportBatch, Incident, SavedMapping
+from assessments.models import (
+    District,
+    Episode,
+    ImportBatch,
+    Incident,
+    IncidentSummary,
+    SavedMapping,
+)
 from assessments.permissions import Actor, require
 from assessments.settings import install_secret
 from geo._errors import ConflictError, InputError
@@ -136,6 +143,47 @@ def _prepare(frame: pd.DataFrame, batch_id: int) -> pd.DataFrame:
     return out
 
 
+_SUMMARY_KEYS = ["month", "kind", "district_code"]
+
+
+def _summarise(prepared: pd.DataFrame) -> pd.DataFrame:
+    """One chunk's incidents and key sums per month, kind and district (``incident_summary``)."""
+    return (
+        prepared.assign(district_code=prepared["district_code"].fillna(""))
+        .groupby(_SUMMARY_KEYS, sort=False)["record_key"]
+        .agg(incidents="size", keysum="sum")
+        .reset_index()
+    )
+
+
+def _store_summary(conn: Any, summaries: list[pd.DataFrame], batch_id: int) -> None:
+    """Write the batch's ``incident_summary`` rows, in the import's transaction."""
+    if not summaries:
+        return
+    total = (
+        pd.concat(summaries, ignore_index=True)
+        .groupby(_SUMMARY_KEYS, sort=True)[["incidents", "keysum"]]
+        .sum()
+        .reset_index()
+    )
+    if total.empty:  # every row was already stored
+        return
+    conn.execute(
+        insert(IncidentSummary),
+        [
+            {
+                "batch_id": batch_id,
+                "month": pd.Timestamp(month).date(),
+                "kind": str(kind),
+                "district_code": str(district) or None,
+                "incidents": int(n),
+                "keysum": int(keysum),
+            }
+            for month, kind, district, n, keysum in total.itertuples(index=False, name=None)
+        ],
+    )
+
+
 def _import_one(
     engine: Engine,
     source: Any,
@@ -183,6 +231,7 @@ def _import_one(
     months: set[dt.date] = set()
     categories: set[str] = set()
     actor_name = actor if isinstance(actor, str) else actor.username
+    summaries: list[pd.DataFrame] = []
     bulk = bulkload.is_bulk(engine, reader.expected_rows)
     try:
         with (
@@ -242,7 +291,9 @@ def _import_one(
                         valid = valid[~dupes]
                     months.update(valid["month"].unique())
                     categories.update(valid["category"].unique().tolist())
-                    bulkload.insert_incidents(conn, _prepare(valid, batch_id))
+                    prepared = _prepare(valid, batch_id)
+                    bulkload.insert_incidents(conn, prepared)
+                    summaries.append(_summarise(prepared))
                 report.read += chunk.read
                 report.stored += len(valid)
                 report.rejected += len(rejected)
@@ -253,6 +304,7 @@ def _import_one(
                     progress(source.name, report.read, source.size)
             if bulk:
                 bulkload.rebuild_indexes(conn)
+            _store_summary(conn, summaries, int(batch_id))
             rejects = (
                 pd.concat(kept_rejects, ignore_index=True).sort_values("line")
                 if kept_rejects
@@ -430,6 +482,7 @@ def delete_batch(engine: Engine, batch_id: int, *, actor: Actor | str = "cli") -
             raise InputError(msg)
         count = session.scalar(select(func.count()).where(Incident.batch_id == batch_id)) or 0
         session.execute(delete(Incident).where(Incident.batch_id == batch_id))
+        session.execute(delete(IncidentSummary).where(IncidentSummary.batch_id == batch_id))
         count += session.scalar(select(func.count()).where(Episode.batch_id == batch_id)) or 0
         session.execute(delete(Episode).where(Episode.batch_id == batch_id))
         record_event(

@@ -42,6 +42,7 @@ __all__ = [
     "HotspotStatusChange",
     "ImportBatch",
     "Incident",
+    "IncidentSummary",
     "MeetingNote",
     "SavedMapping",
     "Site",
@@ -138,6 +139,28 @@ class Incident(Base):
     record_key: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(256))
 
     batch: Mapped[ImportBatch] = relationship(back_populates="incidents")
+
+
+class IncidentSummary(Base):
+    """How many incidents one import batch stored per month, kind and district, with key sums.
+
+    Written by the import in the same transaction as the batch's incidents and deleted with the
+    batch (``ON DELETE CASCADE``), so the store's totals (Home, ``saferplaces status``) read a
+    few hundred rows instead of every incident. ``keysum`` is the sum of those incidents' record
+    keys: the totals are perturbed by the cell key method like every other count.
+    """
+
+    __tablename__ = "incident_summary"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="CASCADE"), index=True
+    )
+    month: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    district_code: Mapped[str | None] = mapped_column(String(16))
+    incidents: Mapped[int] = mapped_column(BigInteger)
+    keysum: Mapped[int] = mapped_column(BigInteger)
 
 
 class District(Base):

@@ -23,6 +23,7 @@ from assessments.models import (
     HotspotStatusChange,
     ImportBatch,
     Incident,
+    IncidentSummary,
     MeetingNote,
     Site,
 )
@@ -75,6 +76,10 @@ def remove_samples(engine: Engine, *, actor: Actor | str) -> dict[str, int]:
             ]
         steps += [
             ("incidents", delete(Incident).where(Incident.batch_id.in_(sample_batches))),
+            (
+                "incident summary",
+                delete(IncidentSummary).where(IncidentSummary.batch_id.in_(sample_batches)),
+            ),
             ("import batches", delete(ImportBatch).where(ImportBatch.is_sample)),
             ("districts", delete(District).where(District.is_sample)),
         ]

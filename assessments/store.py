@@ -13,7 +13,7 @@ from assessments.models import (
     Assessment,
     District,
     ImportBatch,
-    Incident,
+    IncidentSummary,
     Site,
     User,
 )
@@ -88,19 +88,21 @@ def store_summary(engine: Engine) -> dict[str, Any]:
     Raw: each count comes with ``keysum`` (the sum of its records' keys) for
     :func:`shown_summary`, which is what anyone may see.
     """
-    keysum = func.coalesce(func.sum(Incident.record_key), 0)
+    # From the totals imports keep (incident_summary): a few hundred rows, not every incident.
+    n = func.sum(IncidentSummary.incidents)
+    keysum = func.coalesce(func.sum(IncidentSummary.keysum), 0)
     with engine.connect() as conn:
         kinds = conn.execute(
-            select(Incident.kind, func.count(), keysum).group_by(Incident.kind)
+            select(IncidentSummary.kind, n, keysum).group_by(IncidentSummary.kind)
         ).all()
         by_kind = {k: int(n) for k, n, _ in kinds}
         by_kind_keysum = {k: int(ks) for k, _, ks in kinds}
         by_month = [
             {"month": str(m)[:7], "kind": k, "count": int(n), "keysum": int(ks)}
             for m, k, n, ks in conn.execute(
-                select(Incident.month, Incident.kind, func.count(), keysum)
-                .group_by(Incident.month, Incident.kind)
-                .order_by(Incident.month, Incident.kind)
+                select(IncidentSummary.month, IncidentSummary.kind, n, keysum)
+                .group_by(IncidentSummary.month, IncidentSummary.kind)
+                .order_by(IncidentSummary.month, IncidentSummary.kind)
             ).all()
         ]
         names = dict(conn.execute(select(District.code, District.name)).all())
@@ -115,9 +117,9 @@ def store_summary(engine: Engine) -> dict[str, Any]:
                 "keysum": int(ks),
             }
             for code, k, n, ks in conn.execute(
-                select(Incident.district_code, Incident.kind, func.count(), keysum)
-                .group_by(Incident.district_code, Incident.kind)
-                .order_by(Incident.district_code)
+                select(IncidentSummary.district_code, IncidentSummary.kind, n, keysum)
+                .group_by(IncidentSummary.district_code, IncidentSummary.kind)
+                .order_by(IncidentSummary.district_code, IncidentSummary.kind)
             ).all()
         ]
         batches = conn.execute(select(func.count(ImportBatch.id))).scalar_one()
@@ -131,7 +133,7 @@ def store_summary(engine: Engine) -> dict[str, Any]:
             .order_by(ImportBatch.id.desc())
             .limit(1)
         ).first()
-        latest_month = conn.execute(select(func.max(Incident.month))).scalar()
+        latest_month = conn.execute(select(func.max(IncidentSummary.month))).scalar()
     latest = None if latest_month is None else dt.date.fromisoformat(str(latest_month)[:10])
     age_days = None if latest is None else (dt.date.today() - latest).days
     return {
