@@ -56,13 +56,13 @@ from assessments.permissions import Actor, require
 from assessments.register import REGISTER_RES
 from assessments.settings import get_settings
 from assessments.store import data_version
-from geo.disclosure import INTERNAL
+from geo.disclosure import INTERNAL, DisclosureProfile, shown_count
 from geo.filters import IncidentFilter
 from geo.hotspots import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, find_hotspots
 from geo.register import DEFAULT_MATCH_THRESHOLD, match_to_register
 from geo.scope import RunScope, scope_of
 
-__all__ = ["RunSummary", "register_run", "run_history"]
+__all__ = ["RunSummary", "register_run", "run_history", "shown_params"]
 
 _LOCK_KEY = 73_010_501  # PostgreSQL advisory lock for register runs
 #: Rows per multi-row statement or executemany batch.
@@ -341,6 +341,8 @@ def register_run(
         coarse_res=coarse,
         min_cell_count=threshold_cell,
     )
+    # The key sum of the run's incidents: their number is shown perturbed (cell key method).
+    incidents_keysum = int(points["record_key"].sum()) if "record_key" in points else None
     del points
     cell_res = coarse or REGISTER_RES
     params: dict[str, Any] = {
@@ -353,6 +355,8 @@ def register_run(
         "scope_key": scope.key(),
         "incidents": int(found.attrs["parameters"]["n_input"]),
     }
+    if incidents_keysum is not None:
+        params["incidents_keysum"] = incidents_keysum
     if coarse is not None:
         params["neighbourhood"] = f"adjacent resolution-{coarse} cells"
         params["min_cell_count"] = threshold_cell
@@ -519,6 +523,15 @@ def register_run(
             )
             session.flush()
     return summary
+
+
+def shown_params(params: dict[str, Any] | None, profile: DisclosureProfile) -> dict[str, Any]:
+    """A run's parameters as anyone may see them: ``incidents`` perturbed, no key sum."""
+    shown = dict(params or {})
+    keysum = shown.pop("incidents_keysum", None)
+    if "incidents" in shown:
+        shown["incidents"] = shown_count(shown["incidents"], profile, key=keysum)
+    return shown
 
 
 def run_history(engine: Engine) -> pd.DataFrame:

@@ -403,7 +403,9 @@ def build_pack(
     method = parameters_in_words(parameters)
     if "incidents" in parameters:
         method.append(
-            f"The latest run used {shown_count(parameters['incidents'], profile)} incidents."
+            "The latest run used "
+            f"{shown_count(parameters['incidents'], profile, key=parameters.get('incidents_keysum'))}"
+            " incidents."
         )
     with Session(engine) as session:
         record_event(

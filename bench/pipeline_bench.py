@@ -2,6 +2,7 @@
 
     uv run --group bench python bench/pipeline_bench.py [--rows 1000000 5000000]
         [--backend sqlite|postgresql|both] [--repeat 3] [--quick] [--json FILE]
+        [--skip status hexes hotspots pack help]
 
 Every step is the real ``saferplaces`` command in its own process, start-up included, on a
 fresh store (a SQLite file, or a new PostgreSQL database): ``import``, ``status --json``,
@@ -251,7 +252,13 @@ def _load() -> str:
 
 
 def _run_backend(
-    rows: int, backend: str, csv_path: str, repeat: int, env: dict[str, str]
+    rows: int,
+    backend: str,
+    csv_path: str,
+    repeat: int,
+    env: dict[str, str],
+    *,
+    skip: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, dict[str, object]]:
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory(prefix="saferplaces-pipeline-") as folder:
@@ -308,6 +315,8 @@ def _run_backend(
                 ),
             ]  # fmt: skip
             for name, ours, peer, times in steps:
+                if name.split()[0].lstrip("-") in skip:
+                    continue
                 result = _paired(ours, peer, store_env, times)
                 results[name] = result
                 _print_row(name, result)
@@ -369,6 +378,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of the light steps")
     parser.add_argument("--quick", action="store_true", help="200,000 rows, SQLite, once each")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--skip",
+        nargs="+",
+        default=[],
+        choices=["status", "hexes", "hotspots", "pack", "help"],
+        help="steps not to run (the import always runs: the others need its store)",
+    )
     parser.add_argument("--step", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
@@ -392,7 +408,9 @@ def main() -> None:
                 flush=True,
             )
             print(f"  {'step':<30} {'Safer Places':>19}   peer")
-            report[f"{rows}/{backend}"] = _run_backend(rows, backend, csv_path, args.repeat, env)
+            report[f"{rows}/{backend}"] = _run_backend(
+                rows, backend, csv_path, args.repeat, env, skip=set(args.skip)
+            )
     print(f"\nload average at end: {_load()}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))

@@ -88,7 +88,10 @@ def _compute(args: argparse.Namespace) -> int:
         as_of=as_of,
     )
     if args.json:
-        print(json.dumps(summary.as_json(), default=str))
+        shown = summary.as_json()
+        internal = _profile(argparse.Namespace(profile="internal"))
+        shown["params"] = hotspot_runs.shown_params(shown["params"], internal)
+        print(json.dumps(shown, default=str))
     else:
         print(
             f"run {summary.run_id} ({summary.scope}): {summary.n_hotspots} hotspots "
@@ -129,7 +132,9 @@ def _list(args: argparse.Namespace) -> int:
         "trend_p",
     ]
     runs = hotspot_runs.run_history(engine)
-    last_run = None if runs.empty else runs.iloc[0]["parameters"]
+    last_run = (
+        None if runs.empty else hotspot_runs.shown_params(runs.iloc[0]["parameters"], profile)
+    )
     if args.json:
         print(
             json.dumps(

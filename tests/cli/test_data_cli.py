@@ -46,6 +46,11 @@ def test_data_commands_on_the_samples(sample_store, capsys, tmp_path, monkeypatc
     listed = json.loads(capsys.readouterr().out)
     assert len(listed["hotspots"]) >= 6
     assert listed["last_run"]["eps_m"] == 150.0  # the parameters travel with every output
+    # The run's number of incidents goes through the cell key method like every count; its key
+    # sum never leaves the store.
+    assert "incidents_keysum" not in listed["last_run"]
+    run_incidents = listed["last_run"]["incidents"]
+    assert isinstance(run_incidents, str)
 
     monkeypatch.setenv("SAFERPLACES_CUSTOM_PROFILE", "threshold=20,rounding=10,symbol=*")
     assert main(["coverage", "--profile", "custom", "--json"]) == 0
@@ -56,7 +61,10 @@ def test_data_commands_on_the_samples(sample_store, capsys, tmp_path, monkeypatc
 
     out = tmp_path / "pack.pdf"
     assert main(["pack", "--date", "2026-11-20", "--format", "pdf", "--out", str(out)]) == 0
-    assert len(pypdf.PdfReader(out).pages) > 5
+    pdf = pypdf.PdfReader(out)
+    assert len(pdf.pages) > 5
+    text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+    assert f"The latest run used {run_incidents} incidents." in text  # the CLI's figure
     assert main(["pack", "--date", "20-11-2026", "--out", str(out)]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
