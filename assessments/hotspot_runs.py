@@ -526,7 +526,7 @@ def register_run(
 
 
 def shown_params(params: dict[str, Any] | None, profile: DisclosureProfile) -> dict[str, Any]:
-    """A run's parameters as anyone may see them: ``incidents`` perturbed, no key sum."""
+    """Return a run's parameters as anyone may see them: ``incidents`` perturbed, no key sum."""
     shown = dict(params or {})
     keysum = shown.pop("incidents_keysum", None)
     if "incidents" in shown:

@@ -35,6 +35,7 @@ from assessments.models import Hotspot, HotspotRun, MeetingNote
 from assessments.permissions import Actor, require
 from assessments.register import key_sums
 from assessments.sites import list_site_types, list_sites
+from assessments.store import batch_keysums
 from geo.cells import cells_to_parent
 from geo.disclosure import DisclosureProfile, effective_resolution, protect_counts, shown_count
 from geo.export import to_safe_xlsx
@@ -397,16 +398,15 @@ def build_pack(
                 f"{format_month(a)} to {format_month(b)}"
                 for a, b in zip(batches["first_month"], batches["last_month"], strict=True)
             ],
-            "rows stored": _labels(batches["rows_stored"], profile),
+            "rows stored": _labels(
+                batches["rows_stored"], profile, keys=batches["id"].map(batch_keysums(engine))
+            ),
         }
     )
     method = parameters_in_words(parameters)
     if "incidents" in parameters:
-        method.append(
-            "The latest run used "
-            f"{shown_count(parameters['incidents'], profile, key=parameters.get('incidents_keysum'))}"
-            " incidents."
-        )
+        used = shown_count(parameters["incidents"], profile, key=parameters.get("incidents_keysum"))
+        method.append(f"The latest run used {used} incidents.")
     with Session(engine) as session:
         record_event(
             session,

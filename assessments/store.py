@@ -21,6 +21,7 @@ from geo.disclosure import DisclosureProfile, protect_counts, shown_count
 
 __all__ = [
     "FIRST_ADMIN",
+    "batch_keysums",
     "data_version",
     "real_records",
     "shown_summary",
@@ -129,10 +130,18 @@ def store_summary(engine: Engine) -> dict[str, Any]:
                 ImportBatch.created_by,
                 ImportBatch.created_at,
                 ImportBatch.rows_stored,
+                ImportBatch.id,
             )
             .order_by(ImportBatch.id.desc())
             .limit(1)
         ).first()
+        last_keysum = (
+            None
+            if last is None
+            else conn.execute(
+                select(func.sum(IncidentSummary.keysum)).where(IncidentSummary.batch_id == last[4])
+            ).scalar()
+        )
         latest_month = conn.execute(select(func.max(IncidentSummary.month))).scalar()
     latest = None if latest_month is None else dt.date.fromisoformat(str(latest_month)[:10])
     age_days = None if latest is None else (dt.date.today() - latest).days
@@ -146,12 +155,29 @@ def store_summary(engine: Engine) -> dict[str, Any]:
         "batches": int(batches),
         "last_import": None
         if last is None
-        else {"file": last[0], "by": last[1], "at": str(last[2]), "stored": int(last[3])},
+        else {
+            "file": last[0],
+            "by": last[1],
+            "at": str(last[2]),
+            "stored": int(last[3]),
+            "stored_keysum": None if last_keysum is None else int(last_keysum),
+        },
         "districts": [{"code": c, "name": n} for c, n in sorted(names.items())],
         "latest_month": None if latest is None else latest.isoformat()[:7],
         "days_since_latest_month": age_days,
         "samples": store_uses_samples(engine),
     }
+
+
+def batch_keysums(engine: Engine) -> dict[int, int]:
+    """Return the key sum of each import batch's incidents (to show its rows perturbed)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(IncidentSummary.batch_id, func.sum(IncidentSummary.keysum)).group_by(
+                IncidentSummary.batch_id
+            )
+        ).all()
+    return {int(batch): int(keysum) for batch, keysum in rows}
 
 
 def shown_summary(summary: dict[str, Any], profile: DisclosureProfile) -> dict[str, Any]:
@@ -183,7 +209,8 @@ def shown_summary(summary: dict[str, Any], profile: DisclosureProfile) -> dict[s
             for row, label in zip(rows, shown["label"], strict=True)
         ]
     if summary["last_import"] is not None:
-        stored = summary["last_import"]["stored"]
-        out["last_import"] = {**summary["last_import"], "stored": shown_count(stored, profile)}
+        last = dict(summary["last_import"])
+        keysum = last.pop("stored_keysum", None)  # an episode batch has none: rounded
+        out["last_import"] = {**last, "stored": shown_count(last["stored"], profile, key=keysum)}
     out["profile"] = profile.describe()
     return out

@@ -83,16 +83,17 @@ def _step_duckdb_load(csv_path: str, duck_path: str) -> None:
     from h3ronpy import vector
 
     con = duckdb.connect(duck_path)
-    table = con.execute(
+    table = con.sql(
         'SELECT Month AS month, "Crime type" AS category, Latitude AS lat, Longitude AS lon '
-        "FROM read_csv(?, header=true, all_varchar=false) WHERE Latitude IS NOT NULL",
-        [csv_path],
-    ).fetch_arrow_table()
+        "FROM read_csv($path, header=true, all_varchar=false) WHERE Latitude IS NOT NULL",
+        params={"path": csv_path},
+    ).to_arrow_table()
     lat = table["lat"].to_numpy().astype(np.float64)
     lon = table["lon"].to_numpy().astype(np.float64)
     cells = np.asarray(vector.coordinates_to_cells(lat, lon, 12)).astype(np.uint64).view(np.int64)
     table = table.append_column("h3_cell", pa.array(cells))
-    con.execute("CREATE TABLE incident AS SELECT *, 'incident' AS kind FROM table")
+    con.register("loaded", table)
+    con.execute("CREATE TABLE incident AS SELECT *, 'incident' AS kind FROM loaded")
     print(con.execute("SELECT count(*) FROM incident").fetchone()[0])
     con.close()
 
@@ -234,7 +235,10 @@ def _paired(
         "err": mine[-1]["err"],
         "runs": len(mine),
     }
-    if theirs:
+    failed = [r for r in theirs if r["code"] != 0]
+    if failed:  # a peer that failed has no time to compare with: say so, never a ratio
+        result["peer_failed"] = f"{failed[-1]['code']}: {str(failed[-1]['err'])[-300:]}"
+    elif theirs:
         result["peer_seconds"] = _median(theirs, "seconds")
         result["peer_peak_mb"] = max(float(r["peak_mb"]) for r in theirs)  # type: ignore[arg-type]
         result["ratio"] = statistics.median(
@@ -320,6 +324,8 @@ def _run_backend(
                 result = _paired(ours, peer, store_env, times)
                 results[name] = result
                 _print_row(name, result)
+                if "peer_failed" in result:
+                    print(f"    the peer failed ({result['peer_failed']})")
                 if result["code"] != 0:
                     print(f"    failed ({result['code']}): {result['err'][-400:]}")  # type: ignore[index]
         finally:

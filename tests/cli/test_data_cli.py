@@ -28,6 +28,7 @@ def test_data_commands_on_the_samples(sample_store, capsys, tmp_path, monkeypatc
     assert int(status["by_kind"]["incident"]) > 45_000
     assert not any(k.endswith("keysum") for k in status)  # record keys never leave the store
     assert all("keysum" not in row for row in status["by_district"] + status["by_month"])
+    assert not any(k.endswith("keysum") for k in status["last_import"])
     assert main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == status  # asked again: the same figures
 
