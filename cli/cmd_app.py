@@ -26,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     start.add_argument(
         "--headless", action="store_true", help="do not open a browser window (servers, CI)"
     )
+    start.add_argument(
+        "--reload",
+        action="store_true",
+        help="reload the app when its code changes (for development; off by default)",
+    )
     start.set_defaults(func=_start)
 
     dbp = subparsers.add_parser("db", help="database schema commands")
@@ -103,5 +108,7 @@ def _start(args: argparse.Namespace) -> int:
     ]
     if args.headless:
         command += ["--server.headless", "true"]
+    if args.reload:
+        command += ["--server.fileWatcherType", "auto"]
     os.execv(sys.executable, command)  # noqa: S606 - replaces this process with Streamlit
     return 0  # pragma: no cover

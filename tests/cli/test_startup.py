@@ -166,3 +166,25 @@ def test_an_old_store_is_still_migrated_by_a_command(current_store):
     assert "alembic" in _imported(probe["modules"], HEAVY)
     assert db.schema_is_current(db.get_engine(current_store["SAFERPLACES_DATABASE_URL"]))
     db.clear_engines()
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_start_serves_without_a_file_watcher_unless_asked(configured, monkeypatch, reload):
+    """A deployed app never reloads its code (the watcher cost a third of a core on a busy
+    server); ``start --reload`` turns it back on for development. The setting Streamlit reads
+    is the project's ``.streamlit/config.toml``."""
+    import tomllib
+
+    from cli.main import main
+
+    ran: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda _path, command: ran.append(command))
+    argv = ["start", "--no-samples", "--headless", *(["--reload"] if reload else [])]
+    assert main(argv) == 0
+    command = ran[0]
+    assert command[command.index("run") + 1] == str(ROOT / "app.py")
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+    watcher = command[command.index("--server.fileWatcherType") + 1] if reload else None
+    assert watcher == ("auto" if reload else None)
+    assert ("--server.fileWatcherType" in command) is reload
