@@ -400,3 +400,44 @@ def test_hotspots_keep_the_key_sums_of_their_counts(engine, tmp_path):
     assert sums["profiles"]["age_band"] == {a: int(v) for a, v in by_age.items()}
     # and what the register lists carries it (never shown: the pages drop it)
     assert _register(engine).set_index("id").loc[hotspot.id, "keysum"] == total
+
+
+def test_a_register_written_in_slices_is_the_register_written_whole(engine, tmp_path, monkeypatch):
+    """Large registers are converted and written a slice at a time (memory bounded at 5M rows):
+    inserts and updates across slice boundaries store exactly what one statement stores."""
+    stored = [
+        Hotspot.status, Hotspot.n_incidents, Hotspot.cells, Hotspot.boundary_wkb,
+        Hotspot.by_month, Hotspot.by_category, Hotspot.profiles, Hotspot.key_sums,
+        Hotspot.districts, Hotspot.first_month, Hotspot.last_month, Hotspot.area_m2,
+        Hotspot.trend_direction,
+    ]  # fmt: skip
+
+    def places() -> list[tuple]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(select(*stored).order_by(Hotspot.id))]
+
+    import_frame(engine, _planted(MONTHS), tmp_path / "first.csv")
+    hotspot_runs.register_run(engine, actor=ANALYST)
+    whole = places()
+    with engine.begin() as conn:  # start again from an empty register
+        for table in ("hotspot_observation", "hotspot_status_change", "hotspot_lineage"):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+        conn.exec_driver_sql("DELETE FROM hotspot")
+        conn.exec_driver_sql("DELETE FROM hotspot_run")
+    monkeypatch.setattr(hotspot_runs, "_BATCH", 2)  # three places: slices of 2 and 1
+    first = hotspot_runs.register_run(engine, actor=ANALYST)
+    assert first.new == 3
+    assert places() == whole
+    assert all(place[2] and place[4] and place[7] for place in whole)  # cells, months, keys
+    ids = _register(engine)["id"].tolist()
+    import_frame(engine, _planted(["2025-07"], seed=9), tmp_path / "july.csv")
+    second = hotspot_runs.register_run(engine, actor=ANALYST)  # updates, in slices too
+    assert (second.continued, second.new) == (3, 0)
+    updated = _register(engine)
+    assert updated["id"].tolist() == ids
+    assert updated["last_month"].astype(str).tolist() == ["2025-07-01"] * 3
+    with Session(engine) as session:
+        versions = session.scalars(select(Hotspot.version).order_by(Hotspot.id)).all()
+        observed = session.scalar(select(func.count()).select_from(HotspotObservation))
+    assert versions == [2, 2, 2]
+    assert observed == 6
