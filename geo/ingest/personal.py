@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -302,9 +303,18 @@ def _looks_like(values: pd.Series, role: str, header: str) -> pd.Series:
             hits = some.map(lambda v, p=pattern: p.search(v) is not None)
             mark(hits.reindex(values.index, fill_value=False), looks_like)
         mark(_has_nhs_number(some).reindex(values.index, fill_value=False), "NHS numbers")
+    # A name holds no digit (``_is_name``): the name lists are searched only for values without
+    # one, so a column of reference numbers (police.uk Crime IDs) costs one vectorised test.
+    wordy = ~values.str.contains(r"\d", regex=True).fillna(False).astype(bool)
+
+    def only_wordy(test: Callable[[str], bool]) -> pd.Series:
+        found = pd.Series(False, index=values.index)
+        if wordy.any():
+            found[wordy] = values[wordy].astype(object).map(test).astype(bool)
+        return found
+
     if role == "ref":  # a reference made of a person's name
-        named = values.map(lambda v: len(_name_tokens(v)) >= 2 and _is_name(v))
-        mark(named, "names")
+        mark(only_wordy(lambda v: len(_name_tokens(v)) >= 2 and _is_name(v)), "names")
         return out
     words = values.str.count(r"\s+") + 1
     if role == "place":
@@ -314,8 +324,8 @@ def _looks_like(values: pd.Series, role: str, header: str) -> pd.Series:
         mark((words >= 7) | (values.str.len() > 50), "free-text narratives")
     else:
         mark((words >= 8) | (values.str.len() > 60), "free-text narratives")
-    names = values.map(_is_name)
-    mark(names & (values.map(lambda v: len(_name_tokens(v))) >= 2), "names")
+    names = only_wordy(_is_name)
+    mark(names & only_wordy(lambda v: len(_name_tokens(v)) >= 2), "names")
     if role == "category" or names.mean() >= 0.5:  # lone names: a category, or a name column
         mark(names, "names")
     mark(values.map(_contains_name), "names")

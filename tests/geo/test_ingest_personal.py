@@ -45,10 +45,17 @@ def _refused(path, **kwargs) -> PersonalDataError:
 
 @pytest.mark.parametrize(
     ("crime_id", "looks_like"),
-    [("943 476 5919", "NHS numbers"), ("jane.smith@example.org", "e-mail addresses")],
+    [
+        ("943 476 5919", "NHS numbers"),
+        ("jane.smith@example.org", "e-mail addresses"),
+        # among real Crime IDs (hexadecimal, digits in every one) a name is still found: the
+        # name lists are searched only for values without a digit, and a name has none
+        ("Chloe Smith", "names"),
+    ],
 )
 def test_police_uk_crime_id_holding_personal_values_is_refused(tmp_path, crime_id, looks_like):
-    rows = [_police_row() for _ in range(20)] + [_police_row(crime_id=crime_id)]
+    ids = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(20)]  # Crime ID shape
+    rows = [_police_row(crime_id=i) for i in ids] + [_police_row(crime_id=crime_id)]
     error = _refused(_police_file(tmp_path, rows))
     assert looks_like in str(error)
     assert "line 22" in str(error)
