@@ -559,7 +559,12 @@ def row_keys(valid: pd.DataFrame, seen: SeenCounts | None = None) -> np.ndarray:
     # Each field hashed as its text (NA as ""): keys must not change between versions.
     fields = {name: valid[name] for name in ("kind", "category", "month", "date", "source_ref")}
     fields |= {"lat": valid["lat"].round(6), "lon": valid["lon"].round(6)}
-    parts = pd.DataFrame({name: _hashable_text(values) for name, values in fields.items()})
+    texts = {n: _hashable_text(v) for n, v in fields.items() if n != "source_ref"}
+    # Keyed references are nearly all distinct: hashed as they are (the same hashes), not
+    # factorised first, which would hash each of them twice.
+    refs = valid["source_ref"].astype(object)
+    texts["source_ref"] = refs.where(refs.notna(), "")
+    parts = pd.DataFrame({name: texts[name] for name in fields})
     base = pd.util.hash_pandas_object(parts, index=False).to_numpy()
     occurrence = pd.Series(base).groupby(base).cumcount().to_numpy(dtype=np.uint64)
     occurrence += seen.count_and_add(base)
