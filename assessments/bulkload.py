@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +57,9 @@ BULK_MIN_ROWS = 100_000
 
 #: SQLite's page cache during a bulk load, in MB (the connection's own is restored after).
 BULK_CACHE_MB = 64
+
+#: SQLite's page cache while a bulk load rebuilds the indexes, in MB: the sorter's memory.
+SORT_CACHE_MB = 8
 
 #: The incident columns an import writes, in order.
 COLUMNS = ["batch_id", *INCIDENT_COLUMNS, "source_ref", "row_key", "record_key"]
@@ -149,8 +153,22 @@ def rebuild_indexes(conn: Connection) -> None:
     postgres = is_postgres(conn.engine)
     if postgres:  # a bigger sort buffer for this transaction's index builds only
         conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-    for index in _indexes():
-        conn.execute(CreateIndex(index))
+    else:
+        # SQLite sorts each index with helper threads and small in-memory runs merged from
+        # temporary files. One index over 4.4M rows (month, kind, cell, key): 8.3 s with the
+        # load's 64 MB cache and no helper; 6.4 s with two threads; 4.2 s with two threads
+        # and an 8 MB cache (the runs fit the CPU's caches).
+        driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+        saved = [driver.execute(f"PRAGMA {p}").fetchone()[0] for p in ("threads", "cache_size")]
+        driver.execute(f"PRAGMA threads = {max(1, min(4, os.cpu_count() or 1))}")
+        driver.execute(f"PRAGMA cache_size = -{SORT_CACHE_MB * 1024}")
+    try:
+        for index in _indexes():
+            conn.execute(CreateIndex(index))
+    finally:
+        if not postgres:
+            driver.execute(f"PRAGMA threads = {int(saved[0])}")
+            driver.execute(f"PRAGMA cache_size = {int(saved[1])}")
     if postgres:
         for constraint in _TABLE.foreign_key_constraints:
             conn.execute(AddConstraint(constraint))

@@ -253,6 +253,9 @@ def test_a_bulk_load_on_sqlite_bounds_its_memory_and_gives_the_connection_back(
             )
         )
         rebuild(conn)
+        # the rebuild's own sort settings are given back once the indexes are built
+        assert raw.execute("PRAGMA cache_size").fetchone()[0] == -bulkload.BULK_CACHE_MB * 1024
+        assert raw.execute("PRAGMA threads").fetchone()[0] == 0
 
     monkeypatch.setattr(bulkload, "rebuild_indexes", watch)
     report = imports.import_files(engine, police_uk_files[:1])
