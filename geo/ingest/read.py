@@ -14,7 +14,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -65,14 +65,17 @@ class Source:
     suffix: str
     opener: Callable[[], IO[bytes]]
     size: int
+    _checksum: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def checksum(self) -> str:
-        """Return the SHA-256 of the file's bytes (streamed)."""
-        digest = hashlib.sha256()
-        with self.opener() as handle:
-            while block := handle.read(_BLOCK):
-                digest.update(block)
-        return digest.hexdigest()
+        """Return the SHA-256 of the file's bytes (streamed once, then remembered)."""
+        if not self._checksum:
+            digest = hashlib.sha256()
+            with self.opener() as handle:
+                while block := handle.read(_BLOCK):
+                    digest.update(block)
+            self._checksum.append(digest.hexdigest())
+        return self._checksum[0]
 
 
 _POLICE_UK_NAME = re.compile(r"(?:^|[/:\\])(\d{4}-\d{2})-[a-z0-9-]+-street\.csv$", re.IGNORECASE)
