@@ -13,8 +13,6 @@ reported with its line and reason, and the caller stores nothing when any row is
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -32,6 +30,7 @@ from geo.ingest.normalise import (
     _parse_numbers,
     _personal_error,
     check_coordinates,
+    hmac_sha256,
 )
 from geo.ingest.personal import Finding, check_headers, check_values, normalise_header
 from geo.schema import AGE_BANDS, UK_BOUNDS
@@ -181,7 +180,8 @@ def keyed_hash(values: pd.Series, *, key: bytes, purpose: str) -> pd.Series:
     text = text.where(text != "")
     uniques = text.dropna().unique()
     prefix = f"{purpose}:".encode()
-    digests = {u: hmac.new(key, prefix + u.encode(), hashlib.sha256).hexdigest() for u in uniques}
+    keyed_hash = hmac_sha256(key)
+    digests = {u: keyed_hash(prefix + u.encode()) for u in uniques}
     return text.map(digests).astype("string")
 
 

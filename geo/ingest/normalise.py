@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -505,12 +506,8 @@ class IncidentNormaliser:
         if "ref" not in self.fields or self.ref_key is None:
             return np.full(int(ok.sum()), None, dtype=object)
         refs = chunk[self.fields["ref"]].astype("string").str.strip()[ok]
-        key = self.ref_key
-        keyed = {
-            u: hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()
-            for u in refs.dropna().unique().tolist()
-            if u
-        }
+        keyed_hash = hmac_sha256(self.ref_key)
+        keyed = {u: keyed_hash(u.encode("utf-8")) for u in refs.dropna().unique().tolist() if u}
         hashed = refs.astype(object).map(keyed)
         return hashed.where(hashed.notna(), None).to_numpy(dtype=object)
 
@@ -613,6 +610,36 @@ def _hashable_text(values: pd.Series) -> pd.Series | pd.Categorical:
         codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
         text = pd.Series(uniques, dtype=object).astype("string")
     return pd.Categorical.from_codes(codes, categories=pd.Index(text.fillna(""), dtype="string"))
+
+
+def hmac_sha256(key: bytes) -> Callable[[bytes], str]:
+    """Return a function giving the HMAC-SHA-256 (hex) of a message under ``key``, for many.
+
+    The same values as ``hmac.new(key, message, hashlib.sha256).hexdigest()`` (RFC 2104), with
+    the key's padded inner and outer states computed once instead of for every message: twice
+    as fast for millions of short references.
+
+    Examples
+    --------
+    >>> hmac_sha256(b"k" * 32)(b"AB-123") == hash_reference("AB-123", b"k" * 32)
+    True
+    """
+    block = hashlib.sha256(key).digest() if len(key) > _SHA256_BLOCK else key
+    block = block.ljust(_SHA256_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def digest(message: bytes) -> str:
+        first = inner.copy()
+        first.update(message)
+        second = outer.copy()
+        second.update(first.digest())
+        return second.hexdigest()
+
+    return digest
+
+
+_SHA256_BLOCK: Final = 64
 
 
 def hash_reference(value: str, key: bytes) -> str:

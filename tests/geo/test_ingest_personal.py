@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import numpy as np
 import openpyxl
 import pytest
 
 from geo import PersonalDataError
 from geo.ingest import POLICE_UK_COLUMNS, expand_sources, read_incidents
+from geo.ingest.normalise import hmac_sha256
 
 POLICE_HEADER = ",".join(POLICE_UK_COLUMNS)
 KEY = b"k" * 32
@@ -198,3 +200,15 @@ def test_real_police_uk_files_pass_every_value_check(police_uk_files):
         _, chunks = _read(path)
         assert sum(c.read for c in chunks) == sum(len(c.valid) + len(c.rejected) for c in chunks)
         assert sum(len(c.valid) for c in chunks) > 7000
+
+
+@pytest.mark.parametrize("key_length", [0, 1, 32, 63, 64, 65, 200])
+def test_the_fast_keyed_hash_is_hmac_sha256(key_length):
+    """References are stored as HMAC-SHA-256 computed with the key's states reused: the values
+    must be the standard library's, for every key length (longer than a block: hashed first)."""
+    rng = np.random.default_rng(key_length)
+    key = rng.bytes(key_length)
+    keyed = hmac_sha256(key)
+    messages = [b"", b"AB-123", "Crème brûlée 9".encode(), rng.bytes(500), *(rng.bytes(64),) * 2]
+    for message in messages:
+        assert keyed(message) == hmac.new(key, message, hashlib.sha256).hexdigest()
