@@ -346,7 +346,7 @@ def register_run(
         min_cell_count=threshold_cell,
     )
     # The key sum of the run's incidents: their number is shown perturbed (cell key method).
-    incidents_keysum = int(points["record_key"].sum()) if "record_key" in points else None
+    incidents_keysum = int(points["record_key"].sum())
     del points
     cell_res = coarse or REGISTER_RES
     params: dict[str, Any] = {
@@ -358,9 +358,9 @@ def register_run(
         "scope": scope.describe(),
         "scope_key": scope.key(),
         "incidents": int(found.attrs["parameters"]["n_input"]),
+        "incidents_keysum": incidents_keysum,
     }
-    if incidents_keysum is not None:
-        params["incidents_keysum"] = incidents_keysum
+
     if coarse is not None:
         params["neighbourhood"] = f"adjacent resolution-{coarse} cells"
         params["min_cell_count"] = threshold_cell

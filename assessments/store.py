@@ -135,13 +135,7 @@ def store_summary(engine: Engine) -> dict[str, Any]:
             .order_by(ImportBatch.id.desc())
             .limit(1)
         ).first()
-        last_keysum = (
-            None
-            if last is None
-            else conn.execute(
-                select(func.sum(IncidentSummary.keysum)).where(IncidentSummary.batch_id == last[4])
-            ).scalar()
-        )
+        last_keysum = None if last is None else _batch_keysums(conn).get(int(last[4]))
         latest_month = conn.execute(select(func.max(IncidentSummary.month))).scalar()
     latest = None if latest_month is None else dt.date.fromisoformat(str(latest_month)[:10])
     age_days = None if latest is None else (dt.date.today() - latest).days
@@ -160,7 +154,7 @@ def store_summary(engine: Engine) -> dict[str, Any]:
             "by": last[1],
             "at": str(last[2]),
             "stored": int(last[3]),
-            "stored_keysum": None if last_keysum is None else int(last_keysum),
+            "stored_keysum": last_keysum,
         },
         "districts": [{"code": c, "name": n} for c, n in sorted(names.items())],
         "latest_month": None if latest is None else latest.isoformat()[:7],
@@ -172,11 +166,15 @@ def store_summary(engine: Engine) -> dict[str, Any]:
 def batch_keysums(engine: Engine) -> dict[int, int]:
     """Return the key sum of each import batch's incidents (to show its rows perturbed)."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(IncidentSummary.batch_id, func.sum(IncidentSummary.keysum)).group_by(
-                IncidentSummary.batch_id
-            )
-        ).all()
+        return _batch_keysums(conn)
+
+
+def _batch_keysums(conn: Any) -> dict[int, int]:
+    rows = conn.execute(
+        select(IncidentSummary.batch_id, func.sum(IncidentSummary.keysum)).group_by(
+            IncidentSummary.batch_id
+        )
+    ).all()
     return {int(batch): int(keysum) for batch, keysum in rows}
 
 
