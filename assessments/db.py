@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,15 +84,30 @@ _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
+_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def json_text(value: Any) -> str:
+    """Return ``value`` as JSON text, as every JSON column stores it.
+
+    orjson, not the standard library: a hotspot run writes tens of thousands of places, each
+    with its counts and key sums by month, category and profile (50 MB of JSON at 1M
+    incidents), and orjson writes them about ten times faster. numpy numbers are written as
+    numbers; dictionary keys that are not text become text (as ``json.dumps`` makes them).
+    """
+    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+
+
 def _make_engine(url: str) -> Engine:
+    json_columns = {"json_serializer": json_text, "json_deserializer": orjson.loads}
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **json_columns)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "handle_error", _sqlite_busy)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **json_columns)
 
 
 def _sqlite_busy(context: ExceptionContext) -> None:
