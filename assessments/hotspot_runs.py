@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from itertools import repeat
 from typing import Any, cast
 
 import numpy as np
@@ -33,6 +34,7 @@ from sqlalchemy import (
     JSON,
     Connection,
     Engine,
+    LargeBinary,
     Table,
     func,
     insert,
@@ -142,17 +144,6 @@ def _match(
     return new, result.lineage, retire
 
 
-def _plain(value: Any) -> Any:
-    """``value`` with numpy numbers made Python ones (JSON columns take only those)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
 def _rows_for(found: pd.DataFrame) -> list[dict[str, Any]]:
     """Return the register columns of each found hotspot, in the order of ``found``."""
     wkb = shapely.to_wkb(found.geometry.to_numpy())
@@ -197,7 +188,8 @@ def _rows_for(found: pd.DataFrame) -> list[dict[str, Any]]:
         )
     if "key_sums" in found.columns:
         for row, sums in zip(rows, found["key_sums"], strict=True):
-            row["key_sums"] = _plain(sums) if sums else None
+            # numpy numbers in them are written as numbers (assessments.db.json_text)
+            row["key_sums"] = sums or None
     numbers = found[["centroid_lat", "centroid_lon", "area_m2", "n_incidents"]]
     for row, (lat, lon, area, n) in zip(rows, numbers.itertuples(index=False), strict=True):
         row.update(
@@ -222,28 +214,26 @@ def _driver_rows(
     dialect = conn.dialect
     names = list(rows[0])
     postgres = is_postgres(conn.engine)
-    converters = []
     marks = []
+    columns: list[Any] = []
     for name in names:
         column = table.c[name]
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if isinstance(column.type, LargeBinary):
+            process = None  # both drivers take bytes as they are (outlines' WKB)
         first = rows[0][name]
         if all(row[name] is first for row in rows):
             value = process(first) if process and first is not None else first
-            converters.append((True, value))
+            columns.append(repeat(value, len(rows)))
+        elif process is None:
+            columns.append([row[name] for row in rows])
         else:
-            converters.append((False, process))
+            given = [row[name] for row in rows]
+            columns.append([None if v is None else process(v) for v in given])
         json_column = postgres and isinstance(column.type, JSON)
         marks.append("CAST(%s AS JSON)" if json_column else ("%s" if postgres else "?"))
-    values = [
-        tuple(
-            converter
-            if constant
-            else (converter(row[name]) if converter and row[name] is not None else row[name])
-            for name, (constant, converter) in zip(names, converters, strict=True)
-        )
-        for row in rows
-    ]
+    # converted a column at a time, then zipped into the driver's row tuples
+    values = list(zip(*columns, strict=True))
     return names, marks, values
 
 
@@ -344,6 +334,7 @@ def register_run(
         cell_res=REGISTER_RES,
         coarse_res=coarse,
         min_cell_count=threshold_cell,
+        slopes=False,  # the register keeps the trend's direction and p-value only
     )
     # The key sum of the run's incidents: their number is shown perturbed (cell key method).
     incidents_keysum = int(points["record_key"].sum())

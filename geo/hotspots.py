@@ -22,6 +22,8 @@ the coarse resolution, and nothing from a cell below the threshold, reaches the 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import cache
 from typing import Any, Final, Literal, TypeAlias
 
@@ -33,7 +35,6 @@ import pyarrow.compute as pc
 import shapely
 from h3ronpy import vector
 from pyproj import Transformer
-from sklearn.cluster import DBSCAN
 
 from geo._errors import InputError
 from geo.cells import cells_to_parent, points_to_cells
@@ -179,6 +180,93 @@ def _locations(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return codes.astype(small), first
 
 
+#: Query points handled at a time when listing neighbour pairs (bounds the candidate arrays).
+_PAIR_BLOCK: Final[int] = 32_768
+
+
+def _grid_pairs(x: np.ndarray, y: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair of points at most ``eps`` apart, each point with itself included.
+
+    Points are binned in square cells a hair wider than ``eps``, so a neighbour is always in
+    the same cell or one of the eight around it; candidates come from those nine cells (sorted
+    keys, ``searchsorted``) and are kept when ``dx * dx + dy * dy <= eps * eps``: the test
+    scikit-learn's KD-tree applies, in the same floating-point operations.
+    """
+    n = len(x)
+    size = eps * (1.0 + 1e-9)
+    gx = np.floor(x / size).astype(np.int64)
+    gy = np.floor(y / size).astype(np.int64)
+    gx -= gx.min() - 1
+    gy -= gy.min() - 1
+    width = int(gy.max()) + 2
+    key = gx * width + gy
+    order = np.argsort(key, kind="stable").astype(np.int32 if n < 2**31 else np.int64)
+    sorted_key = key[order]
+    limit = eps * eps
+    owners: list[np.ndarray] = []
+    others: list[np.ndarray] = []
+    for start in range(0, n, _PAIR_BLOCK):
+        query = order[start : start + _PAIR_BLOCK]
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                wanted = key[query] + (dx * width + dy)
+                lo = np.searchsorted(sorted_key, wanted, side="left")
+                counts = np.searchsorted(sorted_key, wanted, side="right") - lo
+                total = int(counts.sum())
+                if total == 0:
+                    continue
+                owner = np.repeat(query, counts)
+                step = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+                other = order[np.repeat(lo, counts) + step]
+                ddx = x[owner] - x[other]
+                ddy = y[owner] - y[other]
+                near = ddx * ddx + ddy * ddy <= limit
+                owners.append(owner[near])
+                others.append(other[near])
+    if not owners:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return np.concatenate(owners), np.concatenate(others)
+
+
+def _dbscan_pairs(
+    n: int, owner: np.ndarray, other: np.ndarray, weight: np.ndarray, min_samples: int
+) -> np.ndarray:
+    """DBSCAN labels from the neighbour pairs (both ways, each point with itself) of ``n`` points.
+
+    The labels are scikit-learn's, numbering included: a point is core when the weights of its
+    neighbourhood (itself included) reach ``min_samples``; clusters are the connected sets of
+    core points, numbered in the order of their first core point (scikit-learn expands them in
+    that order); a border point (not core, next to a core point) joins the first cluster that
+    reaches it, the lowest-numbered of its core neighbours' clusters; the rest is noise (-1).
+    """
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    labels = np.full(n, -1, dtype=np.int64)
+    reach = np.bincount(owner, weights=weight[other].astype(np.float64), minlength=n)
+    core = reach >= min_samples
+    if not core.any():
+        return labels
+    both = core[owner] & core[other]
+    graph = sparse.csr_matrix(
+        (np.ones(int(both.sum()), dtype=np.int8), (owner[both], other[both])), shape=(n, n)
+    )
+    _, component = connected_components(graph, directed=False)
+    core_points = np.flatnonzero(core)
+    # each cluster's first core point, in point order: the order scikit-learn numbers them in
+    clusters, first = np.unique(component[core_points], return_index=True)
+    number = np.empty(int(component.max()) + 1, dtype=np.int64)
+    number[clusters[np.argsort(core_points[first], kind="stable")]] = np.arange(len(clusters))
+    labels[core_points] = number[component[core_points]]
+    border = ~core[owner] & core[other]
+    if border.any():
+        nearest = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(nearest, owner[border], labels[other[border]])
+        joined = nearest < np.iinfo(np.int64).max
+        labels[joined] = nearest[joined]
+    return labels
+
+
 def _cluster_locations(
     lat: np.ndarray,
     lon: np.ndarray,
@@ -189,10 +277,18 @@ def _cluster_locations(
     n_jobs: int | None,
     metric: Metric = "bng",
 ) -> np.ndarray:
-    """Weighted DBSCAN on distinct locations (``weight`` incidents each); one label each."""
+    """Weighted DBSCAN on distinct locations (``weight`` incidents each); one label each.
+
+    On the British National Grid the neighbour pairs come from a grid of ``eps``-wide cells
+    (:func:`_grid_pairs`) and the labels from :func:`_dbscan_pairs`: scikit-learn's labels, a
+    fraction of its start-up (importing ``sklearn.cluster`` takes a second). The haversine
+    metric uses scikit-learn's ball tree.
+    """
     if len(lat) == 0:
         return np.empty(0, dtype=np.int64)
     if metric == "haversine":
+        from sklearn.cluster import DBSCAN
+
         coords = np.radians(np.column_stack([lat, lon]))
         model = DBSCAN(
             eps=eps_m / EARTH_RADIUS_M,
@@ -201,20 +297,20 @@ def _cluster_locations(
             algorithm="ball_tree",
             n_jobs=n_jobs,
         )
-    else:
-        coords = np.column_stack(project_to_bng(lat, lon))
-        model = DBSCAN(eps=eps_m, min_samples=min_samples, algorithm="kd_tree", n_jobs=n_jobs)
-    return model.fit(coords, sample_weight=weight.astype(np.float64)).labels_.astype(np.int64)
+        return model.fit(coords, sample_weight=weight.astype(np.float64)).labels_.astype(np.int64)
+    x, y = project_to_bng(lat, lon)
+    owner, other = _grid_pairs(x, y, float(eps_m))
+    return _dbscan_pairs(len(x), owner, other, weight, min_samples)
 
 
 def _cluster_cells(cells: np.ndarray, weight: np.ndarray, *, min_samples: int) -> np.ndarray:
     """DBSCAN on H3 cells: a cell's neighbours are itself and the cells next to it.
 
     ``weight`` is each cell's number of incidents; a cell is core when it and its neighbours hold
-    at least ``min_samples``. Returns one label per cell (-1: noise).
+    at least ``min_samples``. Returns one label per cell (-1: noise), as scikit-learn's DBSCAN
+    gives on the same neighbourhoods.
     """
     from h3ronpy import grid_disk
-    from scipy import sparse
 
     n = len(cells)
     disks = pa.array(grid_disk(pa.array(cells.view(np.uint64)), 1, flatten=False))
@@ -224,12 +320,8 @@ def _cluster_cells(cells: np.ndarray, weight: np.ndarray, *, min_samples: int) -
     order = np.argsort(cells, kind="stable")
     pos = np.searchsorted(cells[order], ring)
     pos = np.minimum(pos, n - 1)
-    found = cells[order][pos] == ring
-    rows, cols = owner[found], order[pos[found]]
-    # distances: 1 between neighbours, the diagonal set by DBSCAN itself
-    graph = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    model = DBSCAN(eps=1.0, min_samples=min_samples, metric="precomputed")
-    return model.fit(graph, sample_weight=weight.astype(np.float64)).labels_.astype(np.int64)
+    found = cells[order][pos] == ring  # the disk holds the cell itself
+    return _dbscan_pairs(n, owner[found], order[pos[found]], weight, min_samples)
 
 
 def label_points(
@@ -325,26 +417,38 @@ def _empty_result(parameters: dict[str, Any]) -> gpd.GeoDataFrame:
 _OUTLINE_BATCH: Final[int] = 4_096
 
 
-def _outlines(
-    member_cells: np.ndarray, bounds: np.ndarray, *, buffer_m: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of each hotspot's cells, buffered in metres: WGS84 outlines, m² and BNG centroids.
+#: Threads that outline hotspots (shapely and pyproj release the GIL while they work).
+_OUTLINE_THREADS: Final[int] = 2
 
-    ``member_cells[bounds[i]:bounds[i + 1]]`` are hotspot ``i``'s cells. Hotspots are outlined
-    a batch at a time; see :func:`_outline_batch`.
+
+def _outlines(
+    member_cells: np.ndarray, bounds: np.ndarray, *, buffer_m: float, executor: Executor
+) -> Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Start outlining every hotspot; return a function that waits and gives the results.
+
+    The results are the union of each hotspot's cells buffered in metres: WGS84 outlines, areas
+    in m² and BNG centroids. ``member_cells[bounds[i]:bounds[i + 1]]`` are hotspot ``i``'s
+    cells. Each batch of hotspots (:func:`_outline_batch`) is a task on ``executor``, so the
+    outlines are drawn while the caller tallies months, categories and profiles.
     """
     n = len(bounds) - 1
-    outlines = np.empty(n, dtype=object)
-    area = np.empty(n, dtype=np.float64)
-    centroids = np.empty(n, dtype=object)
+    jobs = []
     for start in range(0, n, _OUTLINE_BATCH):
         stop = min(start + _OUTLINE_BATCH, n)
         part = bounds[start : stop + 1]
         cells = member_cells[part[0] : part[-1]]
-        outlines[start:stop], area[start:stop], centroids[start:stop] = _outline_batch(
-            cells, part - part[0], buffer_m=buffer_m
-        )
-    return outlines, area, centroids
+        job = executor.submit(_outline_batch, cells, part - part[0], buffer_m=buffer_m)
+        jobs.append((start, stop, job))
+
+    def results() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        outlines = np.empty(n, dtype=object)
+        area = np.empty(n, dtype=np.float64)
+        centroids = np.empty(n, dtype=object)
+        for start, stop, job in jobs:
+            outlines[start:stop], area[start:stop], centroids[start:stop] = job.result()
+        return outlines, area, centroids
+
+    return results
 
 
 def _outline_batch(
@@ -526,6 +630,7 @@ def find_hotspots(
     n_jobs: int | None = None,
     coarse_res: int | None = None,
     min_cell_count: int = 1,
+    slopes: bool = True,
 ) -> gpd.GeoDataFrame:
     """Find DBSCAN hotspots and describe each one.
 
@@ -556,6 +661,10 @@ def find_hotspots(
         fewer than ``min_cell_count`` incidents. Nothing finer than ``coarse_res`` is returned.
     min_cell_count
         With ``coarse_res``: the suppression threshold every cell must reach to be used at all.
+    slopes
+        Compute Sen's slope of each hotspot's monthly counts (``trend_slope``). ``False`` leaves
+        it missing and saves most of the trend's cost (the register keeps only the direction
+        and p-value).
 
     Returns
     -------
@@ -676,25 +785,6 @@ def find_hotspots(
     row_slot = loc_rank[loc_codes] + 1
     del loc_codes
 
-    monthly = _tally(row_slot, month_pos, n_spots + 1, n_months, None)[1:]
-    trend = mann_kendall(monthly, alpha=alpha)
-    month_names = [
-        f"{(first_number + i) // 12:04d}-{(first_number + i) % 12 + 1:02d}" for i in range(n_months)
-    ]
-    seen = monthly > 0
-    first_month = [month_names[i] for i in seen.argmax(axis=1)]
-    last_month = [month_names[n_months - 1 - i] for i in seen[:, ::-1].argmax(axis=1)]
-    by_month = [dict(zip(month_names, row, strict=True)) for row in monthly.tolist()]
-
-    category_codes, names = _sorted_codes(located["category"], "unknown")
-    n_cat = len(names)
-    by_cat = _tally(row_slot, category_codes, n_spots + 1, n_cat, None)[1:]
-    cat_order = np.argsort(-by_cat, axis=1, kind="stable")  # most first, then by name
-    by_category = [
-        {names[c]: int(row[c]) for c in cols if row[c] > 0}
-        for row, cols in zip(by_cat.tolist(), cat_order.tolist(), strict=True)
-    ]
-
     member_locs = np.flatnonzero(in_spot)
     n_locations = np.bincount(loc_rank[member_locs], minlength=n_spots)
     if coarse_res is not None:
@@ -712,42 +802,70 @@ def find_hotspots(
     member_cells = cell_uniques.astype(np.int64)[pairs % len(cell_uniques)]
     cell_lists = [member_cells[s:e] for s, e in itertools.pairwise(bounds)]
 
-    districts: list[list[str]] = [[] for _ in range(n_spots)]
-    if "district_code" in located.columns:
-        d_codes, d_names = _sorted_codes(located["district_code"], "")
-        touched = _tally(row_slot, d_codes, n_spots + 1, len(d_names), None)[1:]
-        spots, which = np.nonzero(touched)  # by hotspot, then district code
-        for spot, code in zip(spots.tolist(), which.tolist(), strict=True):
-            if d_names[code]:
-                districts[spot].append(d_names[code])
-
-    keys = (
-        pd.to_numeric(located["record_key"], errors="coerce").fillna(0).to_numpy()
-        if "record_key" in located.columns
-        else None
-    )
-    matrices = _profile_matrices(located, row_slot, n_spots, keys)
-    profiles, profile_keys = _profile_dicts(matrices, n_spots)
-    if keys is not None:
-        key_total = _tally(row_slot, np.zeros(len(row_slot), np.int32), n_spots + 1, 1, keys)[1:, 0]
-        key_month = _tally(row_slot, month_pos, n_spots + 1, n_months, keys)[1:]
-        key_cat = _tally(row_slot, category_codes, n_spots + 1, n_cat, keys)[1:]
-        key_sums: list[dict[str, Any]] = [
-            {
-                "n_incidents": int(key_total[i]),
-                "by_month": dict(zip(month_names, key_month[i].tolist(), strict=True)),
-                "by_category": {
-                    names[c]: int(key_cat[i, c]) for c in range(n_cat) if by_cat[i, c] > 0
-                },
-                "profiles": profile_keys[i],
-            }
-            for i in range(n_spots)
+    # the outlines are drawn on other threads while this one tallies months, categories...
+    executor = ThreadPoolExecutor(max_workers=_OUTLINE_THREADS, thread_name_prefix="outline")
+    try:
+        outlined = _outlines(member_cells, bounds, buffer_m=buffer_m, executor=executor)
+        monthly = _tally(row_slot, month_pos, n_spots + 1, n_months, None)[1:]
+        trend = mann_kendall(monthly, alpha=alpha, slope=slopes)
+        month_names = [
+            f"{(first_number + i) // 12:04d}-{(first_number + i) % 12 + 1:02d}"
+            for i in range(n_months)
         ]
-    else:
-        key_sums = [{} for _ in range(n_spots)]
-    del row_slot, month_pos, category_codes
+        seen = monthly > 0
+        first_month = [month_names[i] for i in seen.argmax(axis=1)]
+        last_month = [month_names[n_months - 1 - i] for i in seen[:, ::-1].argmax(axis=1)]
+        by_month = [dict(zip(month_names, row, strict=True)) for row in monthly.tolist()]
 
-    outlines, area, centroids_bng = _outlines(member_cells, bounds, buffer_m=buffer_m)
+        category_codes, names = _sorted_codes(located["category"], "unknown")
+        n_cat = len(names)
+        by_cat = _tally(row_slot, category_codes, n_spots + 1, n_cat, None)[1:]
+        cat_order = np.argsort(-by_cat, axis=1, kind="stable")  # most first, then by name
+        by_category = [
+            {names[c]: int(row[c]) for c in cols if row[c] > 0}
+            for row, cols in zip(by_cat.tolist(), cat_order.tolist(), strict=True)
+        ]
+
+        districts: list[list[str]] = [[] for _ in range(n_spots)]
+        if "district_code" in located.columns:
+            d_codes, d_names = _sorted_codes(located["district_code"], "")
+            touched = _tally(row_slot, d_codes, n_spots + 1, len(d_names), None)[1:]
+            spots, which = np.nonzero(touched)  # by hotspot, then district code
+            for spot, code in zip(spots.tolist(), which.tolist(), strict=True):
+                if d_names[code]:
+                    districts[spot].append(d_names[code])
+
+        keys = (
+            pd.to_numeric(located["record_key"], errors="coerce").fillna(0).to_numpy()
+            if "record_key" in located.columns
+            else None
+        )
+        matrices = _profile_matrices(located, row_slot, n_spots, keys)
+        profiles, profile_keys = _profile_dicts(matrices, n_spots)
+        if keys is not None:
+            key_total = _tally(row_slot, np.zeros(len(row_slot), np.int32), n_spots + 1, 1, keys)[
+                1:, 0
+            ]
+            key_month = _tally(row_slot, month_pos, n_spots + 1, n_months, keys)[1:]
+            key_cat = _tally(row_slot, category_codes, n_spots + 1, n_cat, keys)[1:]
+            key_sums: list[dict[str, Any]] = [
+                {
+                    "n_incidents": int(key_total[i]),
+                    "by_month": dict(zip(month_names, key_month[i].tolist(), strict=True)),
+                    "by_category": {
+                        names[c]: int(key_cat[i, c]) for c in range(n_cat) if by_cat[i, c] > 0
+                    },
+                    "profiles": profile_keys[i],
+                }
+                for i in range(n_spots)
+            ]
+        else:
+            key_sums = [{} for _ in range(n_spots)]
+        del row_slot, month_pos, category_codes
+
+        outlines, area, centroids_bng = outlined()
+    finally:
+        executor.shutdown(cancel_futures=True)
     centroid_lon, centroid_lat = _transformer(_BNG, _WGS84).transform(
         shapely.get_x(centroids_bng), shapely.get_y(centroids_bng)
     )

@@ -244,3 +244,49 @@ def test_month_formats_and_missing_categories(planted: pd.DataFrame) -> None:
     assert [sum(c.values()) for c in spots["by_category"]] == spots["n_incidents"].tolist()
     with pytest.raises(InputError, match="no month"):
         find_hotspots(planted.assign(month=pd.NaT))
+
+
+def test_grid_dbscan_equals_scikit_learn_on_ties_and_shared_borders() -> None:
+    # points on a 5 m lattice: many pairs exactly eps apart, border points next to two clusters
+    from geo.hotspots import _dbscan_pairs, _grid_pairs
+
+    rng = np.random.default_rng(7)
+    points = rng.integers(0, 60, (1500, 2)).astype(np.float64) * 5.0 + 391_000.0
+    weight = rng.integers(1, 4, len(points))
+    clusters = []
+    for eps, min_samples in [(5.0, 6), (5.0 * np.sqrt(2), 9), (10.0, 14), (2.0, 3)]:
+        reference = DBSCAN(eps=eps, min_samples=min_samples, algorithm="kd_tree").fit(
+            points, sample_weight=weight.astype(np.float64)
+        )
+        owner, other = _grid_pairs(points[:, 0], points[:, 1], eps)
+        ours = _dbscan_pairs(len(points), owner, other, weight, min_samples)
+        np.testing.assert_array_equal(ours, reference.labels_)
+        clusters.append(int(ours.max()) + 1)
+    assert max(clusters) > 10  # a real test: many clusters, noise and shared borders
+
+
+def test_cell_dbscan_equals_scikit_learn_on_the_same_graph(staffordshire: pd.DataFrame) -> None:
+    from scipy import sparse
+
+    from geo.cells import points_to_cells
+    from geo.hotspots import _cluster_cells
+
+    fine = points_to_cells(staffordshire["lat"].to_numpy(), staffordshire["lon"].to_numpy(), res=12)
+    cells, weight = np.unique(cells_to_parent(fine, 8), return_counts=True)
+    ours = _cluster_cells(cells, weight, min_samples=30)
+    import h3
+
+    index = {int(c): i for i, c in enumerate(cells)}
+    rows, cols = [], []
+    for i, c in enumerate(cells):
+        for n in h3.grid_disk(h3.int_to_str(int(np.int64(c).view(np.uint64))), 1):
+            j = index.get(int(np.uint64(h3.str_to_int(n)).view(np.int64)))
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+    graph = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells), len(cells)))
+    reference = DBSCAN(eps=1.0, min_samples=30, metric="precomputed").fit(
+        graph, sample_weight=weight.astype(np.float64)
+    )
+    np.testing.assert_array_equal(ours, reference.labels_)
+    assert ours.max() > 5
