@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Date,
     Engine,
@@ -114,6 +115,43 @@ def _month_number(postgres: bool) -> ColumnElement[int]:
         + cast(func.substr(Incident.month, 6, 2), Integer)
         - 1
     )
+
+
+#: Month numbers (year x 12 + month - 1) a stored month can take: pandas' dates, 1677 to 2262.
+_FIRST_MONTH = 1677 * 12
+_MONTHS = (2262 - 1677 + 1) * 12
+#: Packed integers stay below this (64-bit signed arithmetic in both databases, with room).
+_WORD = 2**62
+
+
+def _pack(
+    fields: list[tuple[str, Any, int, int, str]],
+) -> list[tuple[Any, list[tuple[str, int, int, int, str]]]]:
+    """Pack small integer fields into as few 64-bit SQL integers as hold them (mixed radix).
+
+    ``fields`` are ``(name, SQL, lowest value, number of values, dtype)``. Each packed word is
+    ``sum((value - lowest) * scale)``, computed in SQL; the driver then builds one Python integer
+    per word and row instead of one per field (the row-by-row cost of reading 5M incidents).
+    Returns each word's SQL and its layout ``(name, lowest, size, scale, dtype)``; a field is
+    read back as ``word // scale % size + lowest``.
+    """
+    words: list[tuple[Any, list[tuple[str, int, int, int, str]]]] = []
+    expression: Any = None
+    layout: list[tuple[str, int, int, int, str]] = []
+    scale = 1
+    for name, sql, lowest, size, dtype in fields:
+        if expression is not None and scale * size >= _WORD:
+            words.append((expression, layout))
+            expression, layout, scale = None, [], 1
+        term = (
+            cast(sql - lowest, BigInteger) * scale if scale > 1 else cast(sql - lowest, BigInteger)
+        )
+        expression = term if expression is None else expression + term
+        layout.append((name, lowest, size, scale, dtype))
+        scale *= size
+    if expression is not None:
+        words.append((expression, layout))
+    return words
 
 
 def _weekday(postgres: bool) -> ColumnElement[int]:
@@ -264,43 +302,46 @@ def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> p
         if kinds is None and len(values["kind"]) == 1:
             wanted.remove("kind")
 
-        columns: list[Any] = [
-            Incident.lat,
-            Incident.lon,
-            _month_number(postgres),
-            Incident.record_key,
-        ]
-        fields: list[tuple[str, str]] = [
-            ("lat", "f8"),
-            ("lon", "f8"),
-            ("month", "i4"),
-            ("record_key", "i2"),
+        # integer fields as (name, SQL, lowest value, number of values, dtype)
+        fields: list[tuple[str, Any, int, int, str]] = [
+            ("month", _month_number(postgres), _FIRST_MONTH, _MONTHS, "i4"),
+            ("record_key", func.coalesce(Incident.record_key, 0), 0, 256, "i2"),
         ]
         for name in wanted:
             mapping = {v: i for i, v in enumerate(values[name]) if v != ""}
             missing = values[name].index("") if "" in values[name] else -1
             stored = getattr(Incident, name)
-            columns.append(
-                case(mapping, value=stored, else_=missing) if mapping else literal(missing)
-            )
-            fields.append((name, "i4"))
+            code = case(mapping, value=stored, else_=missing) if mapping else literal(missing)
+            fields.append((name, code, -1, len(values[name]) + 1, "i4"))
         if hours:
-            columns.append(func.coalesce(Incident.hour, -1))
-            fields.append(("hour", "i1"))
+            fields.append(("hour", func.coalesce(Incident.hour, -1), -1, 25, "i1"))
         if dates:
-            columns.append(_weekday(postgres))
-            fields.append(("weekday", "i1"))
-        record = np.dtype(fields)
-        sql, params = _compiled(engine, select(*columns).where(*where))
+            fields.append(("weekday", _weekday(postgres), -1, 8, "i1"))
+        words = _pack(fields)
+        record = np.dtype(
+            [("lat", "f8"), ("lon", "f8")] + [(f"word{i}", "i8") for i in range(len(words))]
+        )
+        packed = [expression.label(f"word{i}") for i, (expression, _) in enumerate(words)]
+        sql, params = _compiled(engine, select(Incident.lat, Incident.lon, *packed).where(*where))
         parts = [
             np.fromiter(rows, dtype=record, count=len(rows))
             for rows in _chunks(driver, sql, params, postgres=postgres)
         ]
 
-    def column(name: str) -> Any:
+    def whole(name: str) -> Any:
         if not parts:
             return np.empty(0, dtype=record[name])
         return np.concatenate([part[name] for part in parts])
+
+    unpacked: dict[str, Any] = {}
+    for i, (_, layout) in enumerate(words):
+        word = whole(f"word{i}")
+        for name, lowest, size, scale, dtype in layout:
+            unpacked[name] = ((word // scale) % size + lowest).astype(dtype)
+        del word
+
+    def column(name: str) -> Any:
+        return whole(name) if name in ("lat", "lon") else unpacked[name]
 
     frame = pd.DataFrame(
         {

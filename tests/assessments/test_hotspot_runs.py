@@ -441,3 +441,69 @@ def test_a_register_written_in_slices_is_the_register_written_whole(engine, tmp_
         observed = session.scalar(select(func.count()).select_from(HotspotObservation))
     assert versions == [2, 2, 2]
     assert observed == 6
+
+
+def test_a_run_reads_every_stored_field_as_stored(engine):
+    """Points are read with their integer fields packed into one number per row in SQL."""
+    from assessments import incidents
+    from assessments.models import Incident
+    from assessments.samples import load_samples
+
+    load_samples(engine)
+    got = incidents.load_hotspot_points(engine, IncidentFilter())
+    columns = [Incident.lat, Incident.lon, Incident.month, Incident.record_key, Incident.category]
+    columns += [Incident.district_code, Incident.age_band, Incident.flags, Incident.kind]
+    columns += [Incident.hour, Incident.date]
+    with engine.connect() as conn:
+        stored = pd.DataFrame(
+            conn.execute(select(*columns)).all(), columns=[c.key for c in columns]
+        )
+    # the samples record every optional field, so every field is packed and read back
+    assert {"age_band", "flags", "hour", "weekday"} <= set(got.columns)
+    assert stored["hour"].notna().any()
+    assert stored["age_band"].notna().any()
+    month = pd.to_datetime(stored["month"])
+    weekday = pd.to_datetime(stored["date"]).dt.day_of_week
+    expected = pd.DataFrame(
+        {
+            "lat": stored["lat"].astype(float),
+            "lon": stored["lon"].astype(float),
+            "month": (month.dt.year * 12 + month.dt.month - 1).astype("int32"),
+            "record_key": stored["record_key"].astype("int16"),
+            **{
+                name: stored[name].fillna("").astype(str)
+                for name in ("category", "district_code", "age_band", "flags", "kind")
+            },
+            "hour": stored["hour"].fillna(-1).astype("int8"),
+            "weekday": weekday.fillna(-1).astype("int8"),
+        }
+    )
+    key = ["lat", "lon", "month", "record_key", "category", "hour"]
+    got = got.astype({n: str for n in ("category", "district_code", "age_band", "flags", "kind")})
+    pd.testing.assert_frame_equal(
+        got[expected.columns].sort_values(key, ignore_index=True),
+        expected.sort_values(key, ignore_index=True),
+    )
+
+
+def test_packed_fields_spill_into_a_second_number_when_one_would_overflow(engine):
+    from sqlalchemy import literal
+
+    from assessments.incidents import _pack
+
+    values = {"a": 3_000_000, "b": -1, "c": 999_999, "d": 123_456, "e": 7}
+    fields = [
+        ("a", literal(values["a"]), 0, 4_000_000, "i8"),
+        ("b", literal(values["b"]), -1, 2, "i8"),
+        ("c", literal(values["c"]), 0, 1_000_000, "i8"),
+        ("d", literal(values["d"]), 0, 1_000_000, "i8"),  # 4e6 x 2 x 1e6 x 1e6 > 2^62
+        ("e", literal(values["e"]), 0, 8, "i8"),
+    ]
+    words = _pack(fields)
+    assert [[f[0] for f in layout] for _, layout in words] == [["a", "b", "c"], ["d", "e"]]
+    with engine.connect() as conn:
+        row = conn.execute(select(*[sql for sql, _ in words])).one()
+    for word, (_, layout) in zip(row, words, strict=True):
+        assert 0 <= word < 2**62
+        for name, lowest, size, scale, _ in layout:
+            assert word // scale % size + lowest == values[name]
