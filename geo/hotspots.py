@@ -529,6 +529,20 @@ def _tally(
     return flat.reshape(n_spots, n_values).astype(np.int64)
 
 
+def _row_dicts(held: np.ndarray, values: np.ndarray, labels: list[str]) -> list[dict[str, int]]:
+    """One dictionary per row: ``labels[j]: values[i, j]`` for each ``j`` where ``held[i, j]``."""
+    rows, cols = np.nonzero(held)  # row by row, columns in order
+    keys = np.asarray(labels, dtype=object)[cols].tolist()
+    found = values[rows, cols].tolist()
+    ends = np.searchsorted(rows, np.arange(1, held.shape[0] + 1)).tolist()
+    out = []
+    start = 0
+    for end in ends:
+        out.append(dict(zip(keys[start:end], found[start:end], strict=True)))
+        start = end
+    return out
+
+
 def _recorded(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value)) and value != ""
 
@@ -681,7 +695,8 @@ def find_hotspots(
         :data:`PROFILE_DIMENSIONS` the input records, counts by value: age band, flag, hour
         ``00``-``23``, weekday, kind, with ``not recorded`` and, for flags, ``none``);
         ``key_sums`` (with ``record_key``: the sums of record keys of ``n_incidents``,
-        ``by_category``, ``by_month`` and ``profiles``, for the cell key method; else empty);
+        ``by_category``, ``by_month`` and ``profiles``, for the cell key method, only where the
+        count is not zero; else empty);
         and the parameters used. ``attrs["parameters"]`` repeats them with the input size.
 
     Examples
@@ -851,13 +866,17 @@ def find_hotspots(
             key_sums: list[dict[str, Any]] = [
                 {
                     "n_incidents": int(key_total[i]),
-                    "by_month": dict(zip(month_names, key_month[i].tolist(), strict=True)),
-                    "by_category": {
-                        names[c]: int(key_cat[i, c]) for c in range(n_cat) if by_cat[i, c] > 0
-                    },
+                    "by_month": month_keys,
+                    "by_category": category_keys,
                     "profiles": profile_keys[i],
                 }
-                for i in range(n_spots)
+                for i, (month_keys, category_keys) in enumerate(
+                    zip(
+                        _row_dicts(monthly > 0, key_month, month_names),
+                        _row_dicts(by_cat > 0, key_cat, names),
+                        strict=True,
+                    )
+                )
             ]
         else:
             key_sums = [{} for _ in range(n_spots)]
