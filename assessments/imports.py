@@ -358,6 +358,7 @@ def _import_one(
         )
         raise ConflictError(msg) from exc
     report.batch_id = int(batch_id)
+    bulkload.refresh_statistics(engine, report.stored)
     return report
 
 

@@ -265,3 +265,24 @@ def test_a_bulk_load_on_sqlite_bounds_its_memory_and_gives_the_connection_back(
         raw = conn.connection.driver_connection
         assert raw.execute("PRAGMA cache_size").fetchone()[0] == -262144
         assert raw.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY, for readers
+
+
+def test_a_large_import_leaves_postgresql_with_fresh_statistics(engine, monkeypatch):
+    """The planner must not take a million incidents for the empty table's estimate."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("statistics are refreshed on PostgreSQL (SQLite plans from its indexes)")
+    from sqlalchemy import text
+
+    def estimate():
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'incident'")
+            ).scalar_one()
+
+    assert estimate() <= 0  # never analysed
+    monkeypatch.setattr(bulkload, "ANALYZE_MIN_ROWS", 10**9)
+    imports.import_files(engine, [SAMPLES / "synthetic_missing_episodes.csv"], actor="t")
+    assert estimate() <= 0  # a small import leaves it to autovacuum
+    monkeypatch.setattr(bulkload, "ANALYZE_MIN_ROWS", 1)
+    report = imports.import_files(engine, [SAMPLES / "synthetic_incidents.csv"], actor="t")
+    assert estimate() == _count(engine) > report.batches[0].stored
