@@ -238,37 +238,47 @@ def _chunks(driver: Any, sql: str, params: Any, *, postgres: bool) -> Iterator[l
         cursor.close()
 
 
-def _array_columns(driver: Any, sql: str, params: Any, record: Any) -> Any:
-    """Run ``sql`` (one ``array_send(array_agg(...))`` per field of ``record``) on PostgreSQL.
+#: Incidents (a range of ids) per PostgreSQL array: a block is at most 12 MB a column.
+_ARRAY_ROWS = 1 << 20
 
-    Each column comes back as one bytea: the array's binary form, a 20-byte header and, per
-    element, a 4-byte length and 8 big-endian bytes, read with ``numpy.frombuffer``. The driver
-    makes no Python object per row (a cursor or COPY makes one or more per row: 2 s at 1M rows).
-    Every field must be a non-NULL 8-byte number (``f8`` or ``i8``).
+
+def _array_columns(driver: Any, statements: list[tuple[str, Any]], record: Any) -> dict[str, Any]:
+    """Run ``statements`` on PostgreSQL; return one native array per field, blocks in order.
+
+    Each statement (one ``array_send(array_agg(...))`` per field of ``record``, over one block
+    of incidents) gives one row, each column a bytea: the array's binary form, a 20-byte
+    header and, per element, a 4-byte length and 8 big-endian bytes, read with
+    ``numpy.frombuffer``. The driver makes no Python object per incident (a cursor or COPY makes
+    one or more per row: 2 s at 1M rows), and its buffers hold one block at a time. Every field
+    must be a non-NULL 8-byte number (``f8`` or ``i8``); a block without incidents gives NULLs.
     """
     import numpy as np
 
-    with driver.cursor() as cursor:
-        blobs = cursor.execute(sql, params, binary=True).fetchone()
-    if blobs is None or blobs[0] is None:  # array_agg over no row is NULL
-        return np.empty(0, dtype=record)
-    columns = {}
-    for name, blob in zip(record.names, blobs, strict=True):
-        ndim, has_null = int.from_bytes(blob[0:4], "big"), int.from_bytes(blob[4:8], "big")
-        size = int.from_bytes(blob[12:16], "big")
-        if ndim != 1 or has_null:
-            msg = f"PostgreSQL gave an unexpected array for {name}"
-            raise RuntimeError(msg)
-        wire = np.dtype([("size", ">i4"), ("value", record[name].newbyteorder(">"))])
-        elements = np.frombuffer(blob, dtype=wire, count=size, offset=20)
-        if (elements["size"] != 8).any():
-            msg = f"PostgreSQL gave a value of unexpected size for {name}"
-            raise RuntimeError(msg)
-        columns[name] = elements["value"]
-    out = np.empty(len(columns[record.names[0]]), dtype=record)
-    for name, values in columns.items():
-        out[name] = values
-    return out
+    blocks: dict[str, list[Any]] = {name: [] for name in record.names}
+    with driver.cursor(binary=True) as cursor:
+        for sql, params in statements:
+            row = cursor.execute(sql, params).fetchone()
+            blobs = list(row) if row is not None else []
+            del row
+            for i, name in enumerate(record.names if blobs and blobs[0] is not None else []):
+                blob, blobs[i] = blobs[i], None
+                ndim = int.from_bytes(blob[0:4], "big")
+                has_null = int.from_bytes(blob[4:8], "big")
+                size = int.from_bytes(blob[12:16], "big")
+                if ndim != 1 or has_null:
+                    msg = f"PostgreSQL gave an unexpected array for {name}"
+                    raise RuntimeError(msg)
+                wire = np.dtype([("size", ">i4"), ("value", record[name].newbyteorder(">"))])
+                elements = np.frombuffer(blob, dtype=wire, count=size, offset=20)
+                if (elements["size"] != 8).any():
+                    msg = f"PostgreSQL gave a value of unexpected size for {name}"
+                    raise RuntimeError(msg)
+                blocks[name].append(elements["value"].astype(record[name]))
+                del elements, blob
+    return {
+        name: np.concatenate(parts) if parts else np.empty(0, dtype=record[name])
+        for name, parts in blocks.items()
+    }
 
 
 def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> pd.DataFrame:
@@ -363,8 +373,18 @@ def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> p
             nan = literal(float("nan"), Float)
             lat, lon = func.coalesce(Incident.lat, nan), func.coalesce(Incident.lon, nan)
             arrays = [func.array_send(func.array_agg(c)) for c in (lat, lon, *packed)]
-            sql, params = _compiled(engine, select(*arrays).where(*where))
-            parts = [_array_columns(driver, sql, params, record)]
+            low, high = driver.execute("SELECT min(id), max(id) FROM incident").fetchone()
+            blocks = range(low, high + 1, _ARRAY_ROWS) if low is not None else range(0)
+            statements = [
+                _compiled(
+                    engine,
+                    select(*arrays).where(
+                        *where, Incident.id >= start, Incident.id < start + _ARRAY_ROWS
+                    ),
+                )
+                for start in blocks
+            ]
+            columns = _array_columns(driver, statements, record)
         else:
             query = select(Incident.lat, Incident.lon, *packed).where(*where)
             sql, params = _compiled(engine, query)
@@ -374,6 +394,8 @@ def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> p
             ]
 
     def whole(name: str) -> Any:
+        if postgres:
+            return columns[name]
         if not parts:
             return np.empty(0, dtype=record[name])
         return np.concatenate([part[name] for part in parts])
@@ -384,6 +406,8 @@ def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> p
         for name, lowest, size, scale, dtype in layout:
             unpacked[name] = ((word // scale) % size + lowest).astype(dtype)
         del word
+        if postgres:
+            del columns[f"word{i}"]  # unpacked: let it go
 
     def column(name: str) -> Any:
         return whole(name) if name in ("lat", "lon") else unpacked[name]
