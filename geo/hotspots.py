@@ -414,7 +414,7 @@ def _empty_result(parameters: dict[str, Any]) -> gpd.GeoDataFrame:
 
 
 #: Hotspots outlined at a time (bounds the memory of the intermediate geometries).
-_OUTLINE_BATCH: Final[int] = 4_096
+_OUTLINE_BATCH: Final[int] = 2_048
 
 
 #: Threads that outline hotspots (shapely and pyproj release the GIL while they work).
