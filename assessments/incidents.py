@@ -27,6 +27,7 @@ from sqlalchemy import (
 
 from assessments.categories import shown_categories
 from assessments.models import Incident
+from geo.disclosure import KEY_RANGE
 from geo.filters import IncidentFilter
 
 __all__ = [
@@ -258,9 +259,11 @@ def _array_columns(driver: Any, statements: list[tuple[str, Any]], record: Any) 
     with driver.cursor(binary=True) as cursor:
         for sql, params in statements:
             row = cursor.execute(sql, params).fetchone()
-            blobs = list(row) if row is not None else []
+            if row is None or row[0] is None:
+                continue  # no incident in this block
+            blobs = list(row)
             del row
-            for i, name in enumerate(record.names if blobs and blobs[0] is not None else []):
+            for i, name in enumerate(record.names):
                 blob, blobs[i] = blobs[i], None
                 ndim = int.from_bytes(blob[0:4], "big")
                 has_null = int.from_bytes(blob[4:8], "big")
@@ -285,12 +288,14 @@ def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> p
     """Load the matching incidents for a hotspot run: only the columns it needs, as arrays.
 
     Text columns (category, district, age band, flags, kind) are dictionary-encoded in SQL: one
-    small query finds the values held, the main query returns each row's integer code, and the
-    driver's rows go straight into numpy record arrays (no Python object per value, no ORM).
-    Columns that hold nothing for these incidents (no age band, flag, hour or date anywhere) are
-    not read at all. Both queries read one snapshot, on the driver's own connection (for
-    SQLite, the same library as every other connection: two copies of SQLite in one process
-    would break its file locks).
+    small query finds the values held, and the main query returns each row's integer code. The
+    integer fields (month, record key, codes, hour, weekday) are packed into one number a row
+    (:func:`_pack`). SQLite's rows go straight into numpy record arrays (three Python values a
+    row, no ORM); PostgreSQL sends each column as one array per block of ids
+    (:func:`_array_columns`, no Python object per row). Columns that hold nothing for these
+    incidents (no age band, flag, hour or date anywhere) are not read at all. Both queries read
+    one snapshot, on the driver's own connection (for SQLite, the same library as every other
+    connection: two copies of SQLite in one process would break its file locks).
 
     Returns
     -------
@@ -350,7 +355,7 @@ def load_hotspot_points(engine: Engine, filt: IncidentFilter | None = None) -> p
         # integer fields as (name, SQL, lowest value, number of values, dtype)
         fields: list[tuple[str, Any, int, int, str]] = [
             ("month", _month_number(postgres), _FIRST_MONTH, _MONTHS, "i4"),
-            ("record_key", func.coalesce(Incident.record_key, 0), 0, 256, "i2"),
+            ("record_key", func.coalesce(Incident.record_key, 0), 0, KEY_RANGE, "i2"),
         ]
         for name in wanted:
             mapping = {v: i for i, v in enumerate(values[name]) if v != ""}
