@@ -119,7 +119,8 @@ if can(user, "compute_hotspots"):
                 )
                 status.update(
                     label=f"Run {summary.run_id} ({safe_text(summary.scope)}): "
-                    f"{summary.n_hotspots} hotspots ({summary.new} new, "
+                    f"{summary.n_hotspots} hotspot{'' if summary.n_hotspots == 1 else 's'} "
+                    f"({summary.new} new, "
                     f"{summary.continued} continued, "
                     f"{summary.recurred} back again, {summary.split} split, "
                     f"{summary.merged} merged, {summary.inactive} no longer active)",

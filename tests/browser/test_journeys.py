@@ -439,3 +439,35 @@ def test_administrator_adds_re_roles_and_disables_a_user(app_url, browser):
     _shot(her, "disabled_user_cannot_sign_in")
     dora.close()
     admin.close()
+
+
+def test_analyst_recomputes_hotspots_and_the_register_and_map_show_them(app_url, browser):
+    """The run a panel asks for before a meeting: DBSCAN over the last 12 months, from the page."""
+    base = app_url["url"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    goto(page, base)
+    _sign_in(page, "ana")
+    page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=120_000)
+    _nav(page, "Hotspots", "Hotspots")
+    page.get_by_text("Recompute hotspots").first.click()
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Distance (metres)").first
+    form.wait_for(timeout=60_000)
+    _shot(page, "hotspots_recompute_form")
+    form.get_by_role("button", name="Compute and update the register").click()
+    done = page.get_by_text(re.compile(r"Run \d+ \(.*\): \d+ hotspots? \(\d+ new")).first
+    done.wait_for(timeout=180_000)
+    _settle(page)
+    found = int(re.search(r": (\d+) hotspots?", done.inner_text()).group(1))
+    assert found > 0, done.inner_text()
+    # the register lists them and the map draws their outlines
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+    _shot(page, "hotspots_after_recompute")
+    page.locator("iframe").first.scroll_into_view_if_needed()
+    frame = page.frame_locator("iframe").first
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    _shot(page, "hotspots_map_after_recompute")
+    text = page.locator("body").inner_text()
+    assert "Traceback" not in text
+    assert "The register is empty" not in text
+    context.close()
