@@ -111,6 +111,15 @@ def _sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def _open_signed_in(browser, url: str, username: str, password: str = PASSWORD, **options):
+    """A new browser context on ``url``, signed in as ``username``: return (context, page)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, **options)
+    page = context.new_page()
+    goto(page, url)
+    _sign_in(page, username, password)
+    return context, page
+
+
 def _nav(page, link: str, heading: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=link, exact=True).click()
     _heading(page, heading)
@@ -230,10 +239,7 @@ def _metric(page, label: str) -> int:
 
 def test_analyst_imports_a_month_and_sees_it_at_once(app_url, browser):
     base = app_url["url"]
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    goto(page, base)
-    _sign_in(page, "ana")
+    context, page = _open_signed_in(browser, base, "ana")
     _heading(page, "Safer Places")
     before = _metric(page, "Incidents")
     _nav(page, "Map", "Map")
@@ -308,10 +314,7 @@ def test_panel_sorts_records_a_status_and_a_decision_once_and_downloads_a_pack(a
     base = app_url["url"]
     first = _panel_register(app_url["folder"])
     assert first[0] == "Bus station"  # not the first by priority (ties go by number)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    goto(page, base)
-    _sign_in(page, "ana")
+    context, page = _open_signed_in(browser, base, "ana", accept_downloads=True)
     page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=120_000)
     _nav(page, "Hotspots", "Hotspots")
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
@@ -386,10 +389,7 @@ VIEWER = f"viewer: {ROLES['viewer']}"
 
 def test_administrator_adds_re_roles_and_disables_a_user(app_url, browser):
     base = app_url["url"]
-    admin = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = admin.new_page()
-    goto(page, f"{base}/users")  # a deep link to an administration page
-    _sign_in(page, "ada")
+    admin, page = _open_signed_in(browser, f"{base}/users", "ada")  # a deep link
     _heading(page, "Users")
     add = page.locator('[data-testid="stForm"]').filter(has_text="Add a user").first
     add.get_by_role("textbox", name="User name").fill("dora")
@@ -409,10 +409,7 @@ def test_administrator_adds_re_roles_and_disables_a_user(app_url, browser):
     _shot(page, "admin_added_a_user")
 
     # Dora signs in with the one-time password: she must choose her own first.
-    dora = browser.new_context(viewport={"width": 1400, "height": 1000})
-    her = dora.new_page()
-    goto(her, base)
-    _sign_in(her, "dora", one_time)
+    dora, her = _open_signed_in(browser, base, "dora", one_time)
     her.get_by_role("textbox", name="New password").first.wait_for(timeout=120_000)
 
     # The change form starts from the chosen user's current role: the new one is chosen.
@@ -444,10 +441,7 @@ def test_administrator_adds_re_roles_and_disables_a_user(app_url, browser):
 def test_analyst_recomputes_hotspots_and_the_register_and_map_show_them(app_url, browser):
     """The run a panel asks for before a meeting: DBSCAN over the last 12 months, from the page."""
     base = app_url["url"]
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    goto(page, base)
-    _sign_in(page, "ana")
+    context, page = _open_signed_in(browser, base, "ana")
     page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=120_000)
     _nav(page, "Hotspots", "Hotspots")
     page.get_by_text("Recompute hotspots").first.click()
