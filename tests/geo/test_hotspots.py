@@ -265,6 +265,34 @@ def test_grid_dbscan_equals_scikit_learn_on_ties_and_shared_borders() -> None:
     assert max(clusters) > 10  # a real test: many clusters, noise and shared borders
 
 
+def test_components_partition_the_graph_as_scipy_does() -> None:
+    # random sparse graphs, a long chain numbered against its order, a star, isolated nodes
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    from geo.hotspots import _components
+
+    rng = np.random.default_rng(3)
+    chain = rng.permutation(5000)
+    graphs = [
+        (2000, rng.integers(0, 2000, 1500), rng.integers(0, 2000, 1500)),
+        (20000, rng.integers(0, 20000, 30000), rng.integers(0, 20000, 30000)),
+        (5000, chain[:-1], chain[1:]),
+        (300, np.zeros(299, dtype=np.int64), np.arange(1, 300)),
+        (10, np.array([], dtype=np.int64), np.array([], dtype=np.int64)),
+    ]
+    for n, a, b in graphs:
+        ours = _components(n, a, b)
+        graph = sparse.csr_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+        count, theirs = connected_components(graph, directed=False)
+        # the same partition: a one-to-one map between the two namings
+        assert len(np.unique(ours)) == count
+        assert len(np.unique(ours * n + theirs)) == count
+        assert (ours <= np.arange(n)).all()
+        assert (ours[ours] == ours).all()
+    assert len(np.unique(_components(*graphs[2]))) == 1  # the chain is one component
+
+
 def test_cell_dbscan_equals_scikit_learn_on_the_same_graph(staffordshire: pd.DataFrame) -> None:
     from scipy import sparse
 
