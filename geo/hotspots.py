@@ -512,19 +512,14 @@ def _outline_batch(
     # vertex scaled by the ellipsoid's metres per degree there (no projection library call)
     xy, owner = shapely.get_coordinates(parts, return_index=True)
     first = np.searchsorted(owner, np.arange(len(parts)))
-    lon0, lat0 = xy[first, 0], xy[first, 1]
-    per_lon, per_lat = _metres_per_degree(lat0)
-    local = shapely.set_coordinates(
-        parts.copy(),
-        (xy - np.column_stack([lon0, lat0])[owner]) * np.column_stack([per_lon, per_lat])[owner],
-    )
+    origin = xy[first]
+    scale = np.column_stack(_metres_per_degree(origin[:, 1]))
+    local = shapely.set_coordinates(parts.copy(), (xy - origin[owner]) * scale[owner])
     del parts, xy, owner
     if buffer_m > 0:
         local = shapely.buffer(local, buffer_m, quad_segs=4)
     centroids = shapely.get_coordinates(shapely.centroid(local))
     xy, owner = shapely.get_coordinates(local, return_index=True)
-    scale = np.column_stack([per_lon, per_lat])
-    origin = np.column_stack([lon0, lat0])
     outlines = shapely.set_coordinates(local.copy(), xy / scale[owner] + origin[owner])
     return outlines, shapely.area(local), centroids / scale + origin
 
