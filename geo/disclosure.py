@@ -168,6 +168,9 @@ def new_record_keys(n: int, rng: np.random.Generator | None = None) -> np.ndarra
 
 def cell_keys(key_sums: pd.Series | np.ndarray) -> np.ndarray:
     """Cell keys from sums of record keys (``SUM(record_key)`` next to ``COUNT(*)``)."""
+    given = np.asarray(key_sums)
+    if given.dtype.kind in "iu":  # nothing missing
+        return given.astype(np.int64, copy=False) % KEY_RANGE
     return np.asarray(pd.Series(key_sums).fillna(0), dtype=np.int64) % KEY_RANGE
 
 
@@ -293,10 +296,16 @@ def protect_counts(
         rounded = _round(values, profile.rounding)
         suppressed = (values > 0) & (values < profile.threshold)
     else:  # suppressed on the perturbed count: see rule 2 in the module's docstring
-        key_values = pd.to_numeric(pd.Series(np.asarray(keys, dtype=object)), errors="coerce")
-        known = key_values.notna().to_numpy()
-        if known.all():
-            rounded = perturb(values, key_values.to_numpy(dtype=np.int64), profile.threshold)
+        given = np.asarray(keys)
+        if given.dtype.kind in "iu":  # key sums from a GROUP BY: every count has one
+            key_values, known = given, None
+        else:  # objects or floats: a missing key sum reads NaN
+            key_values = pd.to_numeric(pd.Series(np.asarray(keys, dtype=object)), errors="coerce")
+            known = key_values.notna().to_numpy()
+            if known.all():
+                key_values, known = key_values.to_numpy(dtype=np.int64), None
+        if known is None:
+            rounded = perturb(values, key_values, profile.threshold)
             suppressed = (values > 0) & (rounded < profile.threshold)
         else:  # a count kept without its key sum (stored before keys were): rounded
             rounded = _round(values, profile.rounding).copy()
