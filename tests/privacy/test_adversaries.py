@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 
 from assessments import db, imports
 from assessments.models import Hotspot, Incident
@@ -61,7 +61,11 @@ KEY_SEED = 20261201
 
 
 def _fix_record_keys(engine) -> None:  # type: ignore[no-untyped-def]
-    """Give every stored incident a record key from the seeded draw (same range as import)."""
+    """Give every stored incident a record key from the seeded draw (same range as import).
+
+    The totals' key sums that the import kept (``incident_summary``: Home and ``status``) are
+    summed again from the new keys, so totals and cells carry one draw, as an import leaves them.
+    """
     with engine.begin() as conn:
         ids = [row[0] for row in conn.execute(select(Incident.id).order_by(Incident.id))]
         keys = np.random.default_rng(KEY_SEED).integers(0, KEY_RANGE, size=len(ids))
@@ -71,6 +75,23 @@ def _fix_record_keys(engine) -> None:  # type: ignore[no-untyped-def]
             .values(record_key=bindparam("key")),
             [{"row_id": i, "key": int(k)} for i, k in zip(ids, keys, strict=True)],
         )
+        conn.execute(
+            text(
+                "UPDATE incident_summary SET keysum = (SELECT coalesce(sum(i.record_key), 0) "
+                "FROM incident i WHERE i.batch_id = incident_summary.batch_id "
+                "AND i.month = incident_summary.month AND i.kind = incident_summary.kind "
+                "AND coalesce(i.district_code, '') = coalesce(incident_summary.district_code, ''))"
+            )
+        )
+        stale = conn.execute(
+            text(
+                "SELECT count(*) FROM incident_summary s WHERE s.incidents <> (SELECT count(*) "
+                "FROM incident i WHERE i.batch_id = s.batch_id AND i.month = s.month "
+                "AND i.kind = s.kind "
+                "AND coalesce(i.district_code, '') = coalesce(s.district_code, ''))"
+            )
+        ).scalar_one()
+        assert stale == 0  # the summary rows are the incidents' groups, one for one
 
 
 @pytest.fixture(scope="module")
