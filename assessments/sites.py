@@ -21,6 +21,7 @@ from assessments.audit import record_event, snapshot
 from assessments.models import Assessment, District, ImportBatch, Site, SiteType
 from assessments.permissions import Actor, require
 from geo._errors import ConflictError, InputError
+from geo.cells import metres_per_degree
 from geo.ingest.personal import personal_text_message, personal_text_problem
 from geo.schema import UK_BOUNDS
 
@@ -168,8 +169,9 @@ def _same_place(session: Session, data: SiteIn) -> Site | None:
     for site in nearby:
         if " ".join(site.name.split()).casefold() != name:
             continue
-        dy = (site.lat - lat) * 111_320
-        dx = (site.lon - lon) * 111_320 * np.cos(np.radians(lat))
+        per_lon, per_lat = metres_per_degree(np.array([lat]))
+        dy = (site.lat - lat) * float(per_lat[0])
+        dx = (site.lon - lon) * float(per_lon[0])
         if float(np.hypot(dx, dy)) <= DUPLICATE_WITHIN_M:
             return site
     return None

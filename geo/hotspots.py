@@ -37,7 +37,7 @@ from h3ronpy import vector
 from pyproj import Transformer
 
 from geo._errors import InputError
-from geo.cells import cells_to_parent, points_to_cells
+from geo.cells import cells_to_parent, metres_per_degree, points_to_cells
 from geo.profiles import NO_FLAG, NOT_RECORDED, PROFILE_DIMENSIONS, WEEKDAYS
 from geo.schema import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, FINE_RES
 from geo.trend import mann_kendall
@@ -483,7 +483,7 @@ def _outline_batch(
     Every cell's hexagon is made in one call; hotspots of one cell take it as it is, the others
     are unioned in C (a coverage union, as H3 cells share their edges exactly), hotspots of
     similar size together (a padded 2-D array reduced along its rows). Each union is buffered
-    on its own local plane (:func:`_metres_per_degree`), which gives its area in m² and its
+    on its own local plane (:func:`geo.cells.metres_per_degree`), which gives its area in m² and its
     centroid, and turned back into degrees by the same scaling.
     """
     unique, inverse = np.unique(member_cells, return_inverse=True)
@@ -513,7 +513,7 @@ def _outline_batch(
     xy, owner = shapely.get_coordinates(parts, return_index=True)
     first = np.searchsorted(owner, np.arange(len(parts)))
     origin = xy[first]
-    scale = np.column_stack(_metres_per_degree(origin[:, 1]))
+    scale = np.column_stack(metres_per_degree(origin[:, 1]))
     local = shapely.set_coordinates(parts.copy(), (xy - origin[owner]) * scale[owner])
     del parts, xy, owner
     if buffer_m > 0:
@@ -522,31 +522,6 @@ def _outline_batch(
     xy, owner = shapely.get_coordinates(local, return_index=True)
     outlines = shapely.set_coordinates(local.copy(), xy / scale[owner] + origin[owner])
     return outlines, shapely.area(local), centroids / scale + origin
-
-
-#: The WGS84 ellipsoid: semi-major axis (metres) and first eccentricity squared.
-_WGS84_A: Final[float] = 6_378_137.0
-_WGS84_E2: Final[float] = 0.006_694_379_990_14
-
-
-def _metres_per_degree(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Metres per degree of longitude and of latitude at each latitude, on the WGS84 ellipsoid.
-
-    A plane scaled by these around a point keeps distances within 0.1% out to 5 km, and a
-    hotspot's buffer (tens of metres) is then right to a few centimetres.
-
-    Examples
-    --------
-    >>> per_lon, per_lat = _metres_per_degree(np.array([52.8]))
-    >>> round(float(per_lon[0])), round(float(per_lat[0]))
-    (67447, 111283)
-    """
-    phi = np.radians(lat)
-    w = 1.0 - _WGS84_E2 * np.sin(phi) ** 2
-    radian = np.pi / 180.0
-    prime_vertical = _WGS84_A / np.sqrt(w)
-    meridian = _WGS84_A * (1.0 - _WGS84_E2) / w**1.5
-    return prime_vertical * np.cos(phi) * radian, meridian * radian
 
 
 def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[Any]]:
